@@ -1,0 +1,1 @@
+from . import bank_collect_provider

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what is missing, create a fresh test database with the three addons (French company),
+# then run every test of the addons and of tests/ with pytest-odoo (tours in headless Chromium).
+#
+#   setup/test.sh                      everything, as CI does
+#   setup/test.sh sepa_oneoff_portal   one addon (any pytest argument: a file, -k EXPR, ...)
+#   KEEP_DB=1 setup/test.sh ...        reuse the test database (modules updated, not recreated)
+#   TEST_DB=name setup/test.sh ...     another database name (default bank_collect_test)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+started=$(date +%s)
+install_all
+
+TEST_DB="${TEST_DB:-bank_collect_test}"
+TEST_CONF="$LOCAL_DIR/odoo-test-$TEST_DB.conf"
+write_odoo_config "$TEST_CONF" 8079
+fresh=--fresh
+[ "${KEEP_DB:-0}" = "1" ] && fresh=
+"$PYTHON" "$REPO_ROOT/setup/odoo_db.py" "$TEST_CONF" "$TEST_DB" $fresh \
+    --modules "l10n_fr_account,$PROJECT_ADDONS"
+
+cd "$REPO_ROOT"
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(bank_collect_bridge sepa_oneoff_portal pos_kiosk_connectic tests)
+log "running pytest on ${targets[*]}"
+set +e
+PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \
+    -c "$REPO_ROOT/setup/pytest.ini" --rootdir "$REPO_ROOT" \
+    --odoo-config "$TEST_CONF" --odoo-database "$TEST_DB" --odoo-http --odoo-log-level warn --odoo-extra test-enable \
+    "${targets[@]}"
+status=$?
+set -e
+log "tests finished in $(( $(date +%s) - started )) s (exit status $status)"
+exit $status

@@ -6,6 +6,7 @@
 #   setup/test.sh sepa_oneoff_portal   one addon (any pytest argument: a file, -k EXPR, ...)
 #   KEEP_DB=1 setup/test.sh ...        reuse the test database (modules updated, not recreated)
 #   TEST_DB=name setup/test.sh ...     another database name (default bank_collect_test)
+#   TEST_ADDONS=a,b setup/test.sh a    install only these addons in the test database
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 started=$(date +%s)
 install_all
@@ -16,7 +17,7 @@ write_odoo_config "$TEST_CONF" 8079
 fresh=--fresh
 [ "${KEEP_DB:-0}" = "1" ] && fresh=
 "$PYTHON" "$REPO_ROOT/setup/odoo_db.py" "$TEST_CONF" "$TEST_DB" $fresh \
-    --modules "l10n_fr_account,$PROJECT_ADDONS"
+    --modules "l10n_fr_account,${TEST_ADDONS:-$PROJECT_ADDONS}"
 
 cd "$REPO_ROOT"
 targets=("$@")

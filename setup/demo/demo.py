@@ -1,0 +1,39 @@
+"""Demo data shared by the three addons; run by setup/odoo_db.py with `env` (superuser).
+
+Idempotent: records are found by login or reference before being created. Then every
+setup/demo/<addon>.py found beside this file runs with the same `env` (and the environment
+variables exported by setup/demo/<addon>.sh).
+"""
+import glob
+import os
+
+
+def ensure_user(login, name, groups, **values):
+    user = env["res.users"].with_context(active_test=False).search([("login", "=", login)])
+    if not user:
+        user = env["res.users"].with_context(no_reset_password=True).create({
+            "login": login, "name": name, "password": login, "lang": "fr_FR", "tz": "Europe/Paris",
+            "groups_id": [(6, 0, [env.ref(g).id for g in groups])], **values,
+        })
+    return user
+
+
+company = env.company
+company.write({"street": "12 rue des Carmes", "zip": "54000", "city": "Nancy"})
+accountant = ensure_user(
+    "comptable", "Claire Comptable",
+    ["base.group_user", "account.group_account_manager", "base.group_partner_manager"],
+    email="comptable@example.com",
+)
+customer = env["res.partner"].search([("ref", "=", "81MARITON")], limit=1) or env["res.partner"].create({
+    "name": "MARITON Paul", "ref": "81MARITON", "email": "paul.mariton@example.com",
+    "street": "3 place Stanislas", "zip": "54000", "city": "Nancy", "country_id": env.ref("base.fr").id,
+})
+portal_user = ensure_user("client", "MARITON Paul", ["base.group_portal"], partner_id=customer.id)
+
+demo_dir = os.path.dirname(os.path.abspath(__file__))
+for script in sorted(glob.glob(os.path.join(demo_dir, "*.py"))):
+    if os.path.basename(script) != "demo.py":
+        with open(script, encoding="utf-8") as handle:
+            exec(compile(handle.read(), script, "exec"), {"env": env, "__name__": "__demo__"})  # noqa: S102
+print("[setup] demo data ready")

@@ -89,7 +89,7 @@ def main():
         if args.demo_script:
             with open(args.demo_script, encoding="utf-8") as script:
                 code = compile(script.read(), args.demo_script, "exec")
-            exec(code, {"env": env, "__name__": "__demo__"})  # noqa: S102 - our own setup script
+            exec(code, {"env": env, "__name__": "__demo__", "__file__": args.demo_script})  # noqa: S102 - our own setup script
         cr.commit()
     print(f"[setup] database {args.database} ready in {time.monotonic() - started:.0f} s", flush=True)
 

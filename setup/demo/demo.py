@@ -35,5 +35,5 @@ demo_dir = os.path.dirname(os.path.abspath(__file__))
 for script in sorted(glob.glob(os.path.join(demo_dir, "*.py"))):
     if os.path.basename(script) != "demo.py":
         with open(script, encoding="utf-8") as handle:
-            exec(compile(handle.read(), script, "exec"), {"env": env, "__name__": "__demo__"})  # noqa: S102
+            exec(compile(handle.read(), script, "exec"), {"env": env, "__name__": "__demo__", "__file__": script})  # noqa: S102
 print("[setup] demo data ready")

@@ -24,9 +24,9 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(bank_collect_bridge sepa_oneoff_portal pos_kiosk_connectic tests)
 log "running pytest on ${targets[*]}"
 set +e
-PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \
-    -c "$REPO_ROOT/setup/pytest.ini" --rootdir "$REPO_ROOT" \
-    --odoo-config "$TEST_CONF" --odoo-database "$TEST_DB" --odoo-http --odoo-log-level warn --odoo-extra test-enable \
+PYTHONPATH="$ODOO_SRC:$REPO_ROOT/setup${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \
+    -p pytest_project -c "$REPO_ROOT/setup/pytest.ini" --rootdir "$REPO_ROOT" \
+    --odoo-config "$TEST_CONF" --odoo-database "$TEST_DB" --odoo-http --odoo-log-level warn \
     "${targets[@]}"
 status=$?
 set -e

@@ -11,7 +11,6 @@ DEMO_DB="${DEMO_DB:-bank_collect_demo}"
 DEMO_PORT="${DEMO_PORT:-8069}"
 DEMO_CONF="$LOCAL_DIR/odoo-demo.conf"
 write_odoo_config "$DEMO_CONF" "$DEMO_PORT"
-echo "http_interface = 0.0.0.0" >> "$DEMO_CONF"
 export DEMO_DB DEMO_PORT DEMO_URL="http://localhost:$DEMO_PORT"
 
 # Each setup/demo/<addon>.sh may start a service in the background (recording its pid in

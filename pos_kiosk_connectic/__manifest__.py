@@ -10,8 +10,13 @@
     "data": [
         "security/connectic_kiosk_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/connectic_kiosk_file_views.xml",
         "views/connectic_kiosk_views.xml",
+        "wizards/connectic_kiosk_import_wizard_views.xml",
+        "views/account_payment_views.xml",
         "views/connectic_kiosk_menus.xml",
+        "report/connectic_reports.xml",
     ],
     "installable": True,
     "application": False,

@@ -1,8 +1,30 @@
-from odoo import fields, models
+import hashlib
+import logging
+import posixpath
+import re
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.addons.base.models.res_partner import _tz_get
+
+from ..kiosk import files as kiosk_files
+from ..kiosk.sftp import KioskSftp, SftpError, fetch_host_key, fingerprint, key_line, parse_host_key
+
+_logger = logging.getLogger(__name__)
+
+PAYMENTS_FILE_NAME = re.compile(r"payments_[A-Za-z0-9_-]+\.csv")
+# Namespace of the session advisory lock taken while a kiosk's files are imported (key 2: kiosk id).
+IMPORT_LOCK_NAMESPACE = 0x4B494F  # "KIO"
+METHOD_JOURNAL_FIELDS = {"CASH": "journal_cash_id", "CARD": "journal_card_id", "CHEQUE": "journal_cheque_id"}
 
 
 class ConnecticKiosk(models.Model):
-    """SFTP access and mapping of one company's payment kiosk (PK-1)."""
+    """SFTP access and mapping of one company's payment kiosk (PK-1), nightly exchange (PK-2, PK-3)."""
 
     _name = "connectic.kiosk"
     _description = "Connectic payment kiosk"
@@ -12,24 +34,481 @@ class ConnecticKiosk(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, ondelete="cascade"
     )
-    active = fields.Boolean(default=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    active = fields.Boolean(default=True, help="Untick to stop the nightly export and import.")
     sftp_host = fields.Char(string="SFTP host", required=True, default="localhost")
     sftp_port = fields.Integer(string="SFTP port", required=True, default=22)
     sftp_user = fields.Char(string="SFTP user")
-    sftp_password = fields.Char(string="SFTP password", groups="base.group_system")
-    sftp_private_key = fields.Text(string="SFTP private key", groups="base.group_system")
-    sftp_host_key = fields.Text(string="Server host key")
-    path_outbound = fields.Char(string="Customers folder (outbound)", default="outbound")
-    path_inbound = fields.Char(string="Payments folder (inbound)", default="inbound")
-    path_archive = fields.Char(string="Archive folder", default="archive")
-    path_error = fields.Char(string="Error folder", default="error")
-    entity_code = fields.Char(string="Entity code")
+    sftp_password = fields.Char(string="SFTP password", groups="base.group_system", copy=False)
+    sftp_private_key = fields.Text(
+        string="SFTP private key", groups="base.group_system", copy=False,
+        help="Private key in OpenSSH or PEM format, without passphrase. Used before the password.",
+    )
+    sftp_host_key = fields.Text(
+        string="Server host key",
+        help="Public host key of the SFTP server (`type base64`, as in a .pub or known_hosts line). "
+             "A server showing another key is refused.",
+    )
+    sftp_host_key_fingerprint = fields.Char(
+        string="Host key fingerprint", compute="_compute_sftp_host_key_fingerprint"
+    )
+    path_outbound = fields.Char(string="Customers folder (outbound)", required=True, default="outbound")
+    path_inbound = fields.Char(string="Payments folder (inbound)", required=True, default="inbound")
+    path_archive = fields.Char(string="Archive folder", required=True, default="archive")
+    path_error = fields.Char(string="Error folder", required=True, default="error")
+    entity_code = fields.Char(string="Entity code", help="Code of the company in the kiosk files, e.g. G001.")
+    tz = fields.Selection(
+        _tz_get, string="Kiosk time zone", required=True, default="Europe/Paris",
+        help="Time zone of the payment times written by the kiosk.",
+    )
     journal_cash_id = fields.Many2one(
-        "account.journal", string="Cash journal", domain="[('type', 'in', ('cash', 'bank'))]"
+        "account.journal", string="Cash journal", check_company=True,
+        domain="[('type', 'in', ('cash', 'bank'))]",
     )
     journal_card_id = fields.Many2one(
-        "account.journal", string="Card journal", domain="[('type', 'in', ('cash', 'bank'))]"
+        "account.journal", string="Card journal", check_company=True,
+        domain="[('type', 'in', ('cash', 'bank'))]",
     )
     journal_cheque_id = fields.Many2one(
-        "account.journal", string="Cheque journal", domain="[('type', 'in', ('cash', 'bank'))]"
+        "account.journal", string="Cheque journal", check_company=True,
+        domain="[('type', 'in', ('cash', 'bank'))]",
     )
+    last_export_date = fields.Datetime(readonly=True, copy=False)
+    last_export_count = fields.Integer(string="Customers exported", readonly=True, copy=False)
+    last_import_date = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    file_ids = fields.One2many("connectic.kiosk.file", "kiosk_id", string="Payments files")
+    file_count = fields.Integer(compute="_compute_file_count")
+
+    _sql_constraints = [
+        ("sftp_port_range", "CHECK(sftp_port > 0 AND sftp_port < 65536)", "The SFTP port must be between 1 and 65535."),
+    ]
+
+    @api.depends("sftp_host_key")
+    def _compute_sftp_host_key_fingerprint(self):
+        for kiosk in self:
+            try:
+                kiosk.sftp_host_key_fingerprint = (
+                    fingerprint(parse_host_key(kiosk.sftp_host_key)) if kiosk.sftp_host_key else False
+                )
+            except SftpError:
+                kiosk.sftp_host_key_fingerprint = _("Invalid key")
+
+    def _compute_file_count(self):
+        counts = dict(self.env["connectic.kiosk.file"]._read_group(
+            [("kiosk_id", "in", self.ids)], ["kiosk_id"], ["__count"]
+        ))
+        for kiosk in self:
+            kiosk.file_count = counts.get(kiosk, 0)
+
+    @api.constrains("sftp_host_key")
+    def _check_sftp_host_key(self):
+        for kiosk in self.filtered("sftp_host_key"):
+            try:
+                parse_host_key(kiosk.sftp_host_key)
+            except SftpError as error:
+                raise ValidationError(_(
+                    "The server host key of %(kiosk)s is not a public key line such as "
+                    "'ssh-ed25519 AAAA…' (%(reason)s).", kiosk=kiosk.name, reason=error.params.get("reason"),
+                )) from None
+
+    @api.constrains("entity_code", "path_outbound", "path_inbound", "path_archive", "path_error")
+    def _check_entity_and_paths(self):
+        for kiosk in self:
+            if kiosk.entity_code and not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", kiosk.entity_code):
+                raise ValidationError(_(
+                    "The entity code %(code)s may contain only letters, digits, '-' and '_' (20 at most).",
+                    code=kiosk.entity_code,
+                ))
+            folders = [kiosk.path_inbound, kiosk.path_archive, kiosk.path_error]
+            if len({f.rstrip("/") for f in folders}) != len(folders):
+                raise ValidationError(_("The payments, archive and error folders must be three different folders."))
+
+    # ------------------------------------------------------------------------------------------
+    # SFTP
+    # ------------------------------------------------------------------------------------------
+    def _sftp(self):
+        self.ensure_one()
+        secrets = self.sudo()
+        return KioskSftp(
+            self.sftp_host, self.sftp_port, self.sftp_user, self.sftp_host_key,
+            password=secrets.sftp_password or None, private_key=secrets.sftp_private_key or None,
+        )
+
+    def _sftp_error_message(self, error):
+        """A translated sentence for an SftpError (its parameters never hold a secret)."""
+        params = {"host": self.sftp_host, "port": self.sftp_port, "user": self.sftp_user or "", **error.params}
+        if error.kind == "host_key_unknown":
+            return _(
+                "No host key is pinned for %(host)s:%(port)s. The server shows the key %(fingerprint)s; "
+                "check it with the server's administrator, then use «Fetch host key» or paste it in the "
+                "settings.", **params,
+            )
+        if error.kind == "host_key_changed":
+            return _(
+                "Connection refused: the server %(host)s:%(port)s shows the host key %(fingerprint)s "
+                "instead of the pinned key %(expected)s. The server may have been reinstalled or "
+                "impersonated; check with its administrator before changing the pinned key.", **params,
+            )
+        if error.kind == "auth":
+            return _("The SFTP server %(host)s:%(port)s refused the login of user %(user)s "
+                     "(wrong password or key).", **params)
+        if error.kind == "connect":
+            return _("Cannot reach the SFTP server %(host)s:%(port)s: %(reason)s.", **params)
+        if error.kind == "config":
+            return _("The kiosk SFTP settings are incomplete or invalid (%(field)s: %(reason)s).", **params)
+        return _("SFTP operation %(action)s on %(path)s failed: %(reason)s.", **params)
+
+    @contextmanager
+    def _sftp_session(self):
+        """An open SFTP session; an SftpError becomes a translated UserError."""
+        try:
+            with self._sftp() as client:
+                yield client
+        except SftpError as error:
+            raise UserError(self._sftp_error_message(error)) from None
+
+    def action_test_connection(self):
+        self.ensure_one()
+        folders = [self.path_outbound, self.path_inbound, self.path_archive, self.path_error]
+        try:
+            with self._sftp() as client:
+                missing = [folder for folder in folders if not client.exists(folder)]
+        except SftpError as error:
+            return self._notification(_("Connection failed"), self._sftp_error_message(error), "danger")
+        if missing:
+            return self._notification(
+                _("Connected, folders missing"),
+                _("Connected to %(host)s:%(port)s, but these folders do not exist: %(folders)s.",
+                  host=self.sftp_host, port=self.sftp_port, folders=", ".join(missing)),
+                "warning",
+            )
+        return self._notification(
+            _("Connection succeeded"),
+            _("Connected to %(host)s:%(port)s as %(user)s; the host key matches and the four folders exist.",
+              host=self.sftp_host, port=self.sftp_port, user=self.sftp_user),
+            "success",
+        )
+
+    def action_fetch_host_key(self):
+        """Pin the key the server shows now; only when none is pinned (a changed key is never replaced here)."""
+        self.ensure_one()
+        if self.sftp_host_key:
+            raise UserError(_("A host key is already pinned. Clear the field first if the server's key "
+                              "really changed."))
+        try:
+            key = fetch_host_key(self.sftp_host, self.sftp_port)
+        except SftpError as error:
+            raise UserError(self._sftp_error_message(error)) from None
+        self.sftp_host_key = key_line(key)
+        return self._notification(
+            _("Host key pinned"),
+            _("Pinned host key %(fingerprint)s of %(host)s:%(port)s. Compare it with the fingerprint given "
+              "by the server's administrator.", fingerprint=fingerprint(key), host=self.sftp_host,
+              port=self.sftp_port),
+            "info",
+        )
+
+    @api.model
+    def _notification(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind != "success"},
+        }
+
+    @api.model
+    def _auto_commit(self):
+        """Whether progress is committed as it goes: not inside a test's shared transaction (Odoo's own
+        `testing` thread flag, as mail and account_edi use)."""
+        return not getattr(threading.current_thread(), "testing", False)
+
+    def _commit(self):
+        """Commit progress so that a later crash loses nothing."""
+        if self._auto_commit():
+            self.env.cr.commit()
+
+    # ------------------------------------------------------------------------------------------
+    # Export of the customers file (PK-2)
+    # ------------------------------------------------------------------------------------------
+    def _check_ready(self):
+        self.ensure_one()
+        if not self.entity_code:
+            raise UserError(_("Set the entity code of kiosk %(kiosk)s first.", kiosk=self.name))
+
+    def _customer_rows(self):
+        """(ref, name, street, zip, city, balance) of every customer with a reference, balances
+        computed in one grouped query."""
+        self.ensure_one()
+        partners = self.env["res.partner"].search_fetch(
+            [("ref", "!=", False), ("ref", "!=", ""), ("company_id", "in", [False, self.company_id.id])],
+            ["ref", "complete_name", "street", "zip", "city"], order="ref, id",
+        )
+        balances = self.env["res.partner"]._connectic_balances(self.company_id)
+        return [
+            (p.ref, p.complete_name, p.street, p.zip, p.city, balances.get(p.id, 0.0))
+            for p in partners
+        ]
+
+    def _customers_file(self):
+        self._check_ready()
+        rows = self._customer_rows()
+        today = fields.Date.context_today(self.with_context(tz=self.tz))
+        name = kiosk_files.customers_file_name(self.entity_code, today)
+        return name, kiosk_files.write_customers(self.entity_code, self.currency_id.name, rows), len(rows)
+
+    def action_export_customers(self):
+        for kiosk in self:
+            kiosk = kiosk.with_company(kiosk.company_id)
+            name, data, count = kiosk._customers_file()
+            with kiosk._sftp_session() as client:
+                client.upload_atomic(kiosk.path_outbound, name, data)
+            self.env["ir.attachment"].create({
+                "name": name, "raw": data, "mimetype": "text/csv",
+                "res_model": kiosk._name, "res_id": kiosk.id,
+            })
+            kiosk.write({"last_export_date": fields.Datetime.now(), "last_export_count": count, "last_error": False})
+            _logger.info("kiosk %s: %s customers exported to %s", kiosk.id, count, name)
+        return True
+
+    @api.model
+    def _cron_export_customers(self):
+        for kiosk in self.search([]):
+            self._run_job(kiosk, kiosk.action_export_customers)
+
+    def _run_job(self, kiosk, job):
+        """Run one kiosk's job; a failure is recorded on the kiosk and never stops the others."""
+        in_test = not self._auto_commit()
+        try:
+            if in_test:  # no commit happens there: a savepoint undoes the failed job
+                with self.env.cr.savepoint():
+                    job()
+            else:  # the job commits file by file: undo only what followed its last commit
+                job()
+        except (UserError, ValidationError) as error:
+            if not in_test:
+                self.env.cr.rollback()
+            message = error.args[0]
+            _logger.warning("kiosk %s: %s", kiosk.id, message)
+            kiosk.last_error = message
+        self._commit()
+
+    # ------------------------------------------------------------------------------------------
+    # Import of payments files (PK-3)
+    # ------------------------------------------------------------------------------------------
+    def action_import_payments(self):
+        summary = []
+        for kiosk in self:
+            files = kiosk.with_company(kiosk.company_id)._import_remote_files()
+            summary += [f"{f.name}: {dict(f._fields['state'].selection)[f.state]}" for f in files]
+        return self._notification(
+            _("Payments import"), "\n".join(summary) or _("No new payments file."), "info",
+        )
+
+    @api.model
+    def _cron_import_payments(self):
+        for kiosk in self.search([]):
+            self._run_job(kiosk, kiosk.with_company(kiosk.company_id)._import_remote_files)
+
+    @contextmanager
+    def _import_lock(self):
+        """A session lock (it survives the commits made file by file) so that two workers never
+        import the same kiosk at once."""
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.id))
+        if not cr.fetchone()[0]:
+            raise UserError(_("An import of kiosk %(kiosk)s is already running; try again later.", kiosk=self.name))
+        try:
+            yield
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.id))
+
+    def _import_remote_files(self):
+        """Import every new payments file of the inbound folder, then move it away.
+
+        Each file is committed before its remote move: if the move fails (or the process dies), the
+        next run finds the file recorded by name and SHA-256 and only archives it.
+        """
+        self.ensure_one()
+        self._check_ready()
+        done = self.env["connectic.kiosk.file"]
+        with self._import_lock(), self._sftp_session() as client:
+            names = [n for n in client.list_files(self.path_inbound) if PAYMENTS_FILE_NAME.fullmatch(n)]
+            for name in names:
+                remote_path = posixpath.join(self.path_inbound, name)
+                try:
+                    data = client.read(remote_path)
+                except SftpError as error:
+                    if not client.exists(remote_path):
+                        continue  # taken away by someone else meanwhile: nothing to do
+                    raise UserError(self._sftp_error_message(error)) from None
+                kiosk_file = self._import_file(name, data, origin="sftp")
+                self._commit()
+                self._move_remote(client, kiosk_file, remote_path)
+                self._commit()
+                done |= kiosk_file
+        self.write({"last_import_date": fields.Datetime.now(), "last_error": False})
+        return done
+
+    def _move_remote(self, client, kiosk_file, remote_path):
+        if kiosk_file.state == "rejected":
+            client.upload_atomic(self.path_error, f"{kiosk_file.name}.errors.txt",
+                                 kiosk_file.error_report.encode("utf-8"))
+            target = client.move(remote_path, self.path_error)
+        else:
+            target = client.move(remote_path, self.path_archive)
+        kiosk_file.remote_path = target
+
+    def _import_file(self, name, data, origin, owner=None):
+        """Record, check and import one payments file: all its payments or none.
+
+        Returns the connectic.kiosk.file (state imported, duplicate or rejected).
+        """
+        self.ensure_one()
+        self._check_ready()
+        KioskFile = self.env["connectic.kiosk.file"].sudo()
+        sha256 = hashlib.sha256(data).hexdigest()
+        values = {
+            "kiosk_id": self.id, "name": name, "sha256": sha256, "origin": origin,
+            "user_id": owner.id if owner else False, "size": len(data),
+        }
+        previous = KioskFile.search([("kiosk_id", "=", self.id), ("name", "=", name),
+                                     ("sha256", "=", sha256), ("state", "=", "imported")], limit=1)
+        if previous:
+            return KioskFile.create({**values, "state": "duplicate", "duplicate_of_id": previous.id})
+        parsed = kiosk_files.parse_payments(data, self.entity_code, self.currency_id.name)
+        errors = parsed.errors
+        partner_by_line = {}
+        if parsed.valid:
+            errors, partner_by_line = self._check_in_database(parsed.payments)
+        attachment_values = {"name": name, "raw": data, "mimetype": "text/csv", "res_model": KioskFile._name}
+        if errors:
+            kiosk_file = KioskFile.create({
+                **values, "state": "rejected", "error_count": len(errors),
+                "error_report": self._error_report(name, errors),
+            })
+        else:
+            with self.env.cr.savepoint():
+                kiosk_file = KioskFile.create({
+                    **values, "state": "imported", "line_count": len(parsed.payments),
+                    "amount_total": float(parsed.total),
+                })
+                self._create_payments(kiosk_file, parsed.payments, partner_by_line, owner)
+        kiosk_file.attachment_id = self.env["ir.attachment"].sudo().create(
+            {**attachment_values, "res_id": kiosk_file.id}
+        )
+        kiosk_file._notify_users()
+        return kiosk_file
+
+    def _check_in_database(self, payments):
+        """Errors needing the database: customer reference and transaction already imported
+        (two queries for the whole file)."""
+        refs = {p.account_ref for p in payments}
+        partners = self.env["res.partner"].sudo().search_fetch(
+            [("ref", "in", list(refs)), ("company_id", "in", [False, self.company_id.id])], ["ref"]
+        )
+        by_ref = defaultdict(list)
+        for partner in partners:
+            by_ref[partner.ref].append(partner.id)
+        imported = set(self.env["account.payment"].sudo().search_fetch(
+            [("connectic_transaction_id", "in", [p.transaction_id for p in payments])],
+            ["connectic_transaction_id"],
+        ).mapped("connectic_transaction_id"))
+        errors, partner_by_line = [], {}
+        for payment in payments:
+            matches = by_ref.get(payment.account_ref, [])
+            if not matches:
+                errors.append(kiosk_files.LineError(payment.line, "account_ref", "unknown_customer",
+                                                    {"value": payment.account_ref}))
+            elif len(matches) > 1:
+                errors.append(kiosk_files.LineError(payment.line, "account_ref", "ambiguous_customer",
+                                                    {"value": payment.account_ref, "count": len(matches)}))
+            else:
+                partner_by_line[payment.line] = matches[0]
+            if payment.transaction_id in imported:
+                errors.append(kiosk_files.LineError(payment.line, "transaction_id", "already_imported",
+                                                    {"transaction_id": payment.transaction_id}))
+        return errors, partner_by_line
+
+    def _default_receipt_journal(self):
+        return self.env["account.journal"].search([
+            *self.env["account.journal"]._check_company_domain(self.company_id),
+            ("type", "in", ("cash", "bank")),
+        ], order="type, sequence, id", limit=1)
+
+    def _create_payments(self, kiosk_file, payments, partner_by_line, owner):
+        default_journal = None
+        memo = _("Kiosk %(kiosk)s, transaction %(transaction)s")
+        kiosk_tz = pytz.timezone(self.tz)
+        vals_list = []
+        for payment in payments:
+            journal = self[METHOD_JOURNAL_FIELDS[payment.method]]
+            if not journal:
+                # account.payment requires a journal: a placeholder the user must confirm or change.
+                default_journal = default_journal or self._default_receipt_journal()
+                if not default_journal:
+                    raise UserError(_("Company %(company)s has no cash or bank journal to receive kiosk "
+                                      "payments.", company=self.company_id.name))
+            vals_list.append({
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner_by_line[payment.line],
+                "amount": float(payment.amount),
+                "currency_id": self.currency_id.id,
+                "date": payment.paid_at.date(),
+                "journal_id": (journal or default_journal).id,
+                "company_id": self.company_id.id,
+                "memo": memo % {"kiosk": payment.kiosk_id, "transaction": payment.transaction_id},
+                "connectic_transaction_id": payment.transaction_id,
+                "connectic_file_id": kiosk_file.id,
+                "connectic_kiosk_id": self.id,
+                "connectic_terminal": payment.kiosk_id,
+                "connectic_method": payment.method.lower(),
+                "connectic_paid_at": kiosk_tz.localize(payment.paid_at).astimezone(pytz.utc).replace(tzinfo=None),
+                "connectic_journal_to_check": not journal,
+                "connectic_user_id": owner.id if owner else False,
+            })
+        return self.env["account.payment"].sudo().with_context(
+            tracking_disable=True, mail_create_nolog=True, mail_notrack=True,
+        ).create(vals_list)
+
+    def _error_message(self, error):
+        """Translated reason of a LineError."""
+        p = error.params
+        messages = {
+            "empty_file": lambda: _("the file is empty"),
+            "bad_encoding": lambda: _("the file is not UTF-8 text (byte %(position)s)", **p),
+            "bad_csv": lambda: _("unreadable CSV (%(reason)s)", **p),
+            "bad_header": lambda: _("the header must be %(expected)s", **p),
+            "blank_line": lambda: _("empty line"),
+            "column_count": lambda: _("%(count)s columns instead of %(expected)s", **p),
+            "trailer_not_last": lambda: _("the END trailer must be the last line"),
+            "missing_trailer": lambda: _("the END trailer line is missing: the file is incomplete"),
+            "bad_trailer": lambda: _("the trailer must be END;<number of payments>;<sum of amounts>"),
+            "trailer_count": lambda: _("the trailer counts %(value)s payments, the file has %(expected)s", **p),
+            "trailer_sum": lambda: _("the trailer total %(value)s differs from the sum of amounts %(expected)s", **p),
+            "bad_transaction_id": lambda: _(
+                "invalid transaction id %(value)s (at most 40 letters, digits, '-' or '_')", **p),
+            "missing_value": lambda: _("value missing"),
+            "bad_date": lambda: _("invalid date-time %(value)s (expected YYYY-MM-DDTHH:MM:SS)", **p),
+            "wrong_entity": lambda: _("entity %(value)s is not this company's (%(expected)s)", **p),
+            "bad_amount": lambda: _("invalid amount %(value)s (expected two decimals with a comma, e.g. 330,00)", **p),
+            "amount_not_positive": lambda: _("the amount %(value)s must be greater than zero", **p),
+            "wrong_currency": lambda: _("currency %(value)s is not the company's (%(expected)s)", **p),
+            "unknown_method": lambda: _("unknown payment method %(value)s (expected %(expected)s)", **p),
+            "duplicate_in_file": lambda: _("transaction %(transaction_id)s already appears on line %(first_line)s", **p),
+            "already_imported": lambda: _("transaction %(transaction_id)s was already imported", **p),
+            "unknown_customer": lambda: _("no customer of the company has the reference %(value)s", **p),
+            "ambiguous_customer": lambda: _("%(count)s customers have the reference %(value)s", **p),
+        }
+        return messages[error.code]()
+
+    def _error_report(self, name, errors):
+        lines = [_("Payments file %(name)s rejected: nothing was imported. %(count)s error(s):",
+                   name=name, count=len(errors)), ""]
+        for error in errors:
+            where = _("Line %(line)s", line=error.line) if error.line else _("File")
+            if error.column:
+                where = _("%(where)s, column %(column)s", where=where, column=error.column)
+            lines.append(f"{where}: {self._error_message(error)}")
+        return "\n".join(lines) + "\n"

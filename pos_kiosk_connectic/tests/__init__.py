@@ -1,1 +1,5 @@
 from . import test_install
+from . import test_files
+from . import test_sftp
+from . import test_import
+from . import test_export

@@ -1,0 +1,54 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountPayment(models.Model):
+    """Kiosk receipts are draft inbound payments marked with their origin (PK-3, PK-6)."""
+
+    _inherit = "account.payment"
+
+    connectic_transaction_id = fields.Char(
+        string="Kiosk transaction", readonly=True, copy=False, index="btree_not_null",
+        help="The kiosk's unique id of the payment.",
+    )
+    connectic_kiosk_id = fields.Many2one("connectic.kiosk", string="Kiosk", readonly=True, copy=False,
+                                         index="btree_not_null")
+    connectic_file_id = fields.Many2one("connectic.kiosk.file", string="Kiosk file", readonly=True, copy=False)
+    connectic_terminal = fields.Char(string="Kiosk machine", readonly=True, copy=False)
+    connectic_method = fields.Selection(
+        [("cash", "Cash"), ("card", "Card"), ("cheque", "Cheque")], string="Kiosk payment method",
+        readonly=True, copy=False,
+    )
+    connectic_paid_at = fields.Datetime(string="Paid at the kiosk", readonly=True, copy=False)
+    connectic_user_id = fields.Many2one(
+        "res.users", string="Kiosk receipt owner", readonly=True, copy=False,
+        help="The user who uploaded the file by hand; empty for the nightly import, which belongs to no user.",
+    )
+    connectic_journal_to_check = fields.Boolean(
+        string="Journal to choose", copy=False,
+        help="No journal is mapped to this payment method in the kiosk settings: choose the journal "
+             "before posting.",
+    )
+
+    _sql_constraints = [
+        ("connectic_transaction_id_unique", "UNIQUE(connectic_transaction_id)",
+         "A kiosk transaction can be imported only once."),
+    ]
+
+    def write(self, vals):
+        if "journal_id" in vals and "connectic_journal_to_check" not in vals:
+            vals = {**vals, "connectic_journal_to_check": False}
+        return super().write(vals)
+
+    def action_connectic_post(self):
+        """Post the selected kiosk receipts with Odoo's own posting, once each has its journal."""
+        receipts = self.filtered(lambda p: p.state == "draft")
+        unchecked = receipts.filtered("connectic_journal_to_check")
+        if unchecked:
+            raise UserError(_(
+                "Choose the journal of these kiosk receipts before posting them (no journal is mapped to "
+                "their payment method): %(receipts)s",
+                receipts=", ".join(unchecked.mapped(lambda p: p.connectic_transaction_id or p.display_name)),
+            ))
+        receipts.action_post()
+        return True

@@ -1,0 +1,119 @@
+"""SFTP settings against a real OpenSSH sshd: connection test, pinned host key, refused logins."""
+import os
+import pwd
+import secrets
+import subprocess
+import unittest
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.pos_kiosk_connectic.kiosk.sftp import KioskSftp, SftpError
+from odoo.addons.pos_kiosk_connectic.kiosk.sshd import LocalSftpServer
+
+from .common import KioskCase
+
+PASSWORD_USER = "pk_kiosk_sftp"
+
+
+def ensure_password_user(password):
+    """A dedicated OS account with a password (password login needs a real one); root only."""
+    try:
+        pwd.getpwnam(PASSWORD_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PASSWORD_USER],
+                       check=True, capture_output=True)
+    subprocess.run(["chpasswd"], input=f"{PASSWORD_USER}:{password}", text=True, check=True, capture_output=True)
+
+
+@tagged("post_install", "-at_install")
+class TestKioskSftp(KioskCase):
+
+    def test_connection_succeeds(self):
+        result = self.kiosk.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.assertIn("host key matches", result["params"]["message"])
+
+    def test_connection_reports_missing_folder(self):
+        self.kiosk.path_error = "errors_missing"
+        result = self.kiosk.action_test_connection()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertIn("errors_missing", result["params"]["message"])
+
+    def test_unknown_host_key_refused_then_fetched(self):
+        self.kiosk.sftp_host_key = False
+        result = self.kiosk.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("No host key is pinned", result["params"]["message"])
+        with self.assertRaises(UserError):
+            self.kiosk.action_import_payments()
+        self.kiosk.action_fetch_host_key()
+        self.assertEqual(self.kiosk.sftp_host_key, self.server.host_key)
+        self.assertEqual(self.kiosk.action_test_connection()["params"]["type"], "success")
+        with self.assertRaises(UserError, msg="a pinned key is never replaced by fetching"):
+            self.kiosk.action_fetch_host_key()
+
+    def test_changed_host_key_refused(self):
+        with LocalSftpServer() as other:
+            pinned = other.host_key
+            self.kiosk.write({"sftp_port": other.port, "sftp_host_key": pinned,
+                              "sftp_private_key": other.client_private_key})
+            self.assertEqual(self.kiosk.action_test_connection()["params"]["type"], "success")
+            other.rotate_host_key()
+            self.drop_into(other, "payments_NANCY-01_20190810_220000.csv", self.example_file())
+            result = self.kiosk.action_test_connection()
+            self.assertEqual(result["params"]["type"], "danger")
+            self.assertIn("instead of the pinned key", result["params"]["message"])
+            with self.assertRaisesRegex(UserError, "instead of the pinned key"):
+                self.kiosk.action_import_payments()
+            self.assertFalse(self.kiosk_payments())
+            self.assertEqual(other.list("inbound"), ["payments_NANCY-01_20190810_220000.csv"])
+            self.assertEqual(self.kiosk.sftp_host_key, pinned, "the pinned key is never replaced silently")
+
+    def drop_into(self, server, name, data):
+        with open(server.path("inbound", name), "wb") as handle:
+            handle.write(data)
+
+    def test_server_down_records_error_and_changes_nothing(self):
+        with LocalSftpServer() as other:
+            self.kiosk.write({"sftp_port": other.port, "sftp_host_key": other.host_key})
+        # the server is stopped now
+        self.env["connectic.kiosk"]._cron_import_payments()
+        self.env["connectic.kiosk"]._cron_export_customers()
+        self.assertIn("Cannot reach the SFTP server", self.kiosk.last_error)
+        self.assertFalse(self.kiosk_payments())
+        self.assertFalse(self.env["connectic.kiosk.file"].search([("kiosk_id", "=", self.kiosk.id)]))
+        self.assertFalse(self.kiosk.last_export_date)
+
+    def test_refused_login_records_error_without_secret(self):
+        self.kiosk.write({"sftp_private_key": False, "sftp_password": "Not-The-Password-42"})
+        self.drop(*self._example())
+        self.env["connectic.kiosk"]._cron_import_payments()
+        self.assertIn("refused the login", self.kiosk.last_error)
+        self.assertNotIn("Not-The-Password-42", self.kiosk.last_error)
+        self.assertFalse(self.kiosk_payments())
+        self.assertEqual(self.server.list("inbound"), ["payments_NANCY-01_20190810_220000.csv"])
+        self.assertNotIn("Not-The-Password-42", self.server.read_log())
+
+    def _example(self):
+        return "payments_NANCY-01_20190810_220000.csv", self.example_file()
+
+    def test_wrong_key_refused(self):
+        with LocalSftpServer() as other:
+            self.kiosk.sftp_private_key = other.client_private_key  # a key the server does not know
+            result = self.kiosk.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("refused the login", result["params"]["message"])
+
+    @unittest.skipUnless(os.geteuid() == 0, "password login needs a dedicated OS account (created only as root)")
+    def test_password_login(self):
+        password = secrets.token_urlsafe(16)
+        ensure_password_user(password)
+        with LocalSftpServer(user=PASSWORD_USER, password_login=True) as server:
+            with KioskSftp("127.0.0.1", server.port, PASSWORD_USER, server.host_key, password=password) as client:
+                client.upload_atomic("inbound", "hello.csv", b"x")
+                self.assertEqual(client.list_files("inbound"), ["hello.csv"])
+            with self.assertRaises(SftpError) as caught:
+                KioskSftp("127.0.0.1", server.port, PASSWORD_USER, server.host_key, password="wrong").connect()
+            self.assertEqual(caught.exception.kind, "auth")
+            self.assertNotIn("wrong", str(caught.exception))

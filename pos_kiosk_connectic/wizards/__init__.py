@@ -1,0 +1,1 @@
+from . import connectic_kiosk_import_wizard

@@ -83,19 +83,41 @@ psql_admin() {
     fi
 }
 
-# A PostgreSQL 15 server on $PGHOST:$PGPORT: the running one, else the Debian cluster started, else installed.
+# A PostgreSQL server on $PGHOST:$PGPORT: the one running, else the Debian cluster started (installed
+# first when there is none), else, without root, a private cluster under .local/pgdata.
+start_debian_cluster() {
+    if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+        apt_install postgresql-15 postgresql-client-15 || apt_install postgresql postgresql-client
+    fi
+    if [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+        local version
+        version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+        log "creating PostgreSQL $version cluster main"
+        as_root pg_createcluster "$version" main --port "$PGPORT" >/dev/null
+    fi
+    local cluster
+    cluster=$(pg_lsclusters -h | awk -v port="$PGPORT" '$3 == port {print $1" "$2; exit}')
+    [ -n "$cluster" ] || die "no PostgreSQL cluster listens on port $PGPORT (pg_lsclusters)"
+    log "starting PostgreSQL cluster $cluster"
+    # shellcheck disable=SC2086
+    as_root pg_ctlcluster --skip-systemctl-redirect $cluster start 2>/dev/null || as_root pg_ctlcluster $cluster start
+}
+
+start_private_cluster() {
+    local bindir pgdata="$LOCAL_DIR/pgdata"
+    bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$bindir" ] || die "no PostgreSQL server on $PGHOST:$PGPORT and none installed: install PostgreSQL 15"
+    if [ ! -f "$pgdata/PG_VERSION" ]; then
+        log "creating a private PostgreSQL cluster in $pgdata"
+        "$bindir/initdb" -D "$pgdata" -U postgres --auth=trust >/dev/null
+    fi
+    log "starting the private PostgreSQL cluster on port $PGPORT"
+    "$bindir/pg_ctl" -D "$pgdata" -l "$LOCAL_DIR/postgresql.log" -o "-p $PGPORT -k /tmp -h $PGHOST" -w start >/dev/null
+}
+
 ensure_postgres() {
     if ! pg_ready; then
-        if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
-            apt_install postgresql-15 postgresql-client-15 || apt_install postgresql postgresql-client
-        fi
-        local cluster
-        cluster=$(pg_lsclusters -h | awk -v port="$PGPORT" '$3 == port {print $1" "$2; exit}')
-        [ -n "$cluster" ] || cluster=$(pg_lsclusters -h | awk '{print $1" "$2; exit}')
-        log "starting PostgreSQL cluster $cluster"
-        # shellcheck disable=SC2086
-        as_root pg_ctlcluster --skip-systemctl-redirect $cluster start 2>/dev/null \
-            || as_root pg_ctlcluster $cluster start
+        if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then start_debian_cluster; else start_private_cluster; fi
         for _ in $(seq 30); do pg_ready && break; sleep 1; done
         pg_ready || die "PostgreSQL does not answer on $PGHOST:$PGPORT"
     fi

@@ -1,0 +1,120 @@
+import logging
+
+from odoo import _, http
+from odoo.exceptions import AccessError, UserError
+from odoo.http import request
+
+from ..exceptions import BankCollectError
+
+_logger = logging.getLogger(__name__)
+
+
+class BankCollectController(http.Controller):
+    """End of the aggregator's connect funnel (BC-4): check the signed context, record the
+    connection's accounts, match the journal's IBAN or let the user pick the account."""
+
+    def _journal_url(self, journal):
+        return f"/odoo/action-account.action_account_journal_form/{journal.id}" if journal else "/odoo"
+
+    def _render(self, journal, title, message, level="success", accounts=None, context=None):
+        return request.render("bank_collect_bridge.bank_collect_connect_page", {
+            "title": title,
+            "message": message,
+            "level": level,
+            "journal": journal,
+            "journal_url": self._journal_url(journal),
+            "accounts": accounts,
+            "signed_context": context,
+        })
+
+    def _checked_journal(self, context):
+        journal = request.env["account.journal"]._bank_collect_check_context(context)
+        journal.check_access("write")
+        return journal
+
+    def _offer_accounts(self, journal, provider, context):
+        """Link the journal to the account with its IBAN, else show the accounts to choose from."""
+        partner = journal.bank_collect_partner_id
+        accounts, __ = journal._bank_collect_refresh_accounts(provider, partner)
+        match = journal._bank_collect_match_accounts(provider, accounts)
+        if match:
+            journal._bank_collect_link(match)
+            journal._bank_collect_request_sync()
+            return self._render(journal, _("Bank account connected"), _(
+                "Journal %(journal)s is now fed by account %(account)s. Its transactions are being collected: "
+                "they will appear in the journal in a few moments.",
+                journal=journal.display_name, account=match.display_name,
+            ))
+        types = journal._bank_collect_types()
+        choices = accounts.filtered(lambda a: not types or a.account_type in types)
+        if not choices:
+            return self._render(journal, _("No account to attach"), _(
+                "The connected bank shows no account of the types collected by journal %(journal)s (%(types)s).",
+                journal=journal.display_name, types=journal.bank_collect_account_types or "",
+            ), level="warning")
+        return self._render(journal, _("Choose the bank account"), _(
+            "No account of the bank has the IBAN of journal %(journal)s (%(iban)s): choose the account it collects.",
+            journal=journal.display_name, iban=journal._bank_collect_iban() or _("none"),
+        ), level="info", accounts=choices, context=context)
+
+    @http.route("/bank_collect/callback", type="http", auth="user", methods=["GET"])
+    def bank_collect_callback(self, context=None, item_id=None, success=None, step=None, user_uuid=None, **kwargs):
+        try:
+            journal = self._checked_journal(context)
+        except (UserError, AccessError) as error:
+            return self._render(None, _("Bank connection refused"), str(error), level="danger")
+        provider = journal._bank_collect_provider()
+        partner = journal.bank_collect_partner_id
+        _logger.info(
+            "bank collection: connect callback for journal %s by user %s: item %s success=%s step=%s",
+            journal.id, request.env.uid, item_id, success, step,
+        )
+        if user_uuid and user_uuid != partner.sudo().bank_collect_user_uuid:
+            return self._render(journal, _("Bank connection refused"), _(
+                "This connection belongs to another aggregator user than the contact of journal %(journal)s.",
+                journal=journal.display_name,
+            ), level="danger")
+        if success != "true":
+            return self._render(journal, _("Bank connection not completed"), _(
+                "The connection to the bank was not completed (step: %(step)s). Click Synchro on journal "
+                "%(journal)s to try again.", step=step or _("unknown"), journal=journal.display_name,
+            ), level="warning")
+        try:
+            return self._offer_accounts(journal, provider, context)
+        except BankCollectError as error:
+            journal._bank_collect_record_issue(error.kind, error.message)
+            return self._render(journal, _("Bank connection failed"), error.message, level="danger")
+
+    @http.route("/bank_collect/choose", type="http", auth="user", methods=["GET"])
+    def bank_collect_choose(self, context=None, **kwargs):
+        """Account choice without the funnel, when the contact's bank is already connected."""
+        try:
+            journal = self._checked_journal(context)
+            return self._offer_accounts(journal, journal._bank_collect_provider(), context)
+        except (UserError, AccessError) as error:
+            return self._render(None, _("Bank connection refused"), str(error), level="danger")
+        except BankCollectError as error:
+            return self._render(None, _("Bank connection failed"), error.message, level="danger")
+
+    @http.route("/bank_collect/choose", type="http", auth="user", methods=["POST"])
+    def bank_collect_choose_post(self, context=None, account_id=None, **kwargs):
+        try:
+            journal = self._checked_journal(context)
+        except (UserError, AccessError) as error:
+            return self._render(None, _("Bank connection refused"), str(error), level="danger")
+        provider = journal._bank_collect_provider()
+        account = request.env["bank.collect.account"].sudo().search([
+            ("provider_id", "=", provider.id), ("partner_id", "=", journal.bank_collect_partner_id.id),
+            ("id", "=", int(account_id) if (account_id or "").isdigit() else 0),
+        ])
+        if not account:
+            return self._render(journal, _("Choose the bank account"), _(
+                "Choose one of the accounts listed for journal %(journal)s.", journal=journal.display_name,
+            ), level="danger")
+        journal._bank_collect_link(account)
+        journal._bank_collect_request_sync()
+        return self._render(journal, _("Bank account connected"), _(
+            "Journal %(journal)s is now fed by account %(account)s. Its transactions are being collected: "
+            "they will appear in the journal in a few moments.",
+            journal=journal.display_name, account=account.display_name,
+        ))

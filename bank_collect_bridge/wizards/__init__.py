@@ -1,0 +1,2 @@
+from . import bank_collect_pending_delete
+from . import bank_collect_force

@@ -124,7 +124,8 @@ def _iso(moment):
 
 
 def _ms(moment):
-    return int(moment.timestamp() * 1000)
+    """Epoch milliseconds, exact (no float rounding)."""
+    return calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000
 
 
 def _parse_timestamp(text):
@@ -957,16 +958,20 @@ class BridgeEmulator:
         account_ids = {account["id"] for account in self.accounts.values() if account["user_uuid"] == user_uuid}
         if query.get("account_id"):
             account_ids = {self._user_account(user_uuid, _int_param(query, "account_id"))["id"]}
-        # Bounds are inclusive (Bridge does not document it): a client passing back the last
-        # updated_at it saw gets that row again and must upsert, never duplicate.
+        # Bridge says "updated_at after since / before until" (strict, compared at the millisecond
+        # precision it publishes) and "date after min_date / before max_date", which we take as
+        # inclusive calendar bounds, as a user choosing a date range expects.
         since = _timestamp_param(query, "since")
         until = _timestamp_param(query, "until")
+        since_ms = _ms(since) if since else None
+        until_ms = _ms(until) if until else None
         min_date = _date_param(query, "min_date")
         max_date = _date_param(query, "max_date")
         selected = [
             tx for tx in self.transactions.values()
             if tx["account_id"] in account_ids
-            and (since is None or tx["updated_at"] >= since) and (until is None or tx["updated_at"] <= until)
+            and (since_ms is None or _ms(tx["updated_at"]) > since_ms)
+            and (until_ms is None or _ms(tx["updated_at"]) < until_ms)
             and (min_date is None or tx["date"] >= min_date) and (max_date is None or tx["date"] <= max_date)
         ]
         # Ordered by updated_at then id, like Bridge's cursor (epoch-ms:id): a row updated while a

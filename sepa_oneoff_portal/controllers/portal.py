@@ -1,0 +1,253 @@
+import datetime
+import logging
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import psycopg2
+
+from odoo import _, fields, http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..sepa import bank
+
+_logger = logging.getLogger(__name__)
+
+FORM_FIELDS = ("civility", "lastname", "firstname", "company_name", "email", "amount", "iban", "bic")
+REQUIRED_FIELDS = ("lastname", "firstname", "email", "amount", "iban")
+PENDING_KEY = "sepa_oneoff_pending"
+MAX_LENGTH = {"lastname": 70, "firstname": 70, "company_name": 70, "email": 120}
+
+
+class SepaOneoffPortal(CustomerPortal):
+    """Portal pages of the one-off SEPA direct debit: entry (SO-2), form (SO-3), recap and
+    signature (SO-4), confirmation (SO-5)."""
+
+    # ------------------------------------------------------------------ helpers
+    def _sepa_oneoff_context(self):
+        """(company, partner, balance due) of the logged-in customer; balance 0 when not allowed."""
+        user = request.env.user
+        company = user.company_id
+        partner = user.partner_id
+        if not company.sepa_oneoff_portal_enabled or user._is_public():
+            return company, partner, 0.0
+        return company, partner, partner._sepa_oneoff_balance_due(company)
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        company, _partner, due = self._sepa_oneoff_context()
+        values.update({"sepa_oneoff_due": due, "sepa_oneoff_currency": company.currency_id})
+        return values
+
+    def _sepa_oneoff_rate_limited(self, company):
+        since = fields.Datetime.now() - datetime.timedelta(hours=1)
+        count = request.env["sepa.oneoff.mandate"].sudo().search_count([
+            ("signed_user_id", "=", request.env.user.id), ("signed_at", ">=", since),
+        ])
+        return count >= company.sepa_oneoff_rate_limit
+
+    def _sepa_oneoff_parse_amount(self, text):
+        try:
+            amount = Decimal((text or "").replace(" ", "").replace("\u00a0", "").replace(",", "."))
+        except InvalidOperation:
+            return None
+        return amount if amount.is_finite() else None
+
+    def _sepa_oneoff_validate(self, post, company, due):
+        """Checked values and {field: message} errors; every message says what is wrong."""
+        values = {name: (post.get(name) or "").strip() for name in FORM_FIELDS}
+        errors = {}
+        for name in REQUIRED_FIELDS:
+            if not values[name]:
+                errors[name] = _("This field is required.")
+        for name, limit in MAX_LENGTH.items():
+            if len(values[name]) > limit:
+                errors[name] = _("At most %(limit)s characters.", limit=limit)
+        if values["civility"] not in ("", "mr", "mrs"):
+            errors["civility"] = _("Choose a civility from the list.")
+        if values["email"] and "email" not in errors and not _looks_like_email(values["email"]):
+            errors["email"] = _("This e-mail address is not valid.")
+        if values["amount"]:
+            amount = self._sepa_oneoff_parse_amount(values["amount"])
+            if amount is None:
+                errors["amount"] = _("Enter an amount in euros, e.g. 65.63.")
+            elif amount <= 0:
+                errors["amount"] = _("The amount must be greater than zero.")
+            elif amount != amount.quantize(Decimal("0.01")):
+                errors["amount"] = _("The amount can have at most 2 decimals.")
+            elif float(amount) > due + 0.001:
+                errors["amount"] = _("The amount cannot exceed your balance due (%(due).2f).", due=due)
+        iban = ""
+        if values["iban"]:
+            try:
+                iban = bank.check_iban(values["iban"])
+                values["iban"] = iban
+            except bank.BankDataError as error:
+                errors["iban"] = (
+                    _("This IBAN belongs to a country outside the SEPA direct debit scheme.")
+                    if error.code == "iban_outside_sepa"
+                    else _("This IBAN is not valid: check its length and check digits.")
+                )
+        if iban and not values["bic"]:
+            values["bic"] = bank.bic_from_iban(iban) or ""
+            if not values["bic"]:
+                errors["bic"] = _("The BIC cannot be found from this IBAN: enter it.")
+        elif values["bic"]:
+            try:
+                values["bic"] = bank.check_bic(values["bic"], iban or None)
+            except bank.BankDataError as error:
+                errors["bic"] = (
+                    _("This BIC does not belong to the country of the IBAN.")
+                    if error.code == "bic_mismatch"
+                    else _("This BIC is not valid (8 or 11 letters and digits, e.g. BNPAFRPPXXX).")
+                )
+        elif "iban" not in errors:
+            errors["bic"] = _("This field is required.")
+        return values, errors
+
+    def _sepa_oneoff_form_defaults(self, partner, due):
+        commercial = partner.commercial_partner_id
+        person = partner if not partner.is_company else None
+        lastname, _sep, firstname = (person.name if person else "").partition(" ")
+        return {
+            "lastname": lastname, "firstname": firstname,
+            "company_name": commercial.name if commercial.is_company else "",
+            "email": partner.email or "", "amount": f"{due:.2f}", "iban": "", "bic": "", "civility": "",
+        }
+
+    def _sepa_oneoff_render_form(self, values, errors, company, due, status=200):
+        page = self._prepare_portal_layout_values()
+        page.update({
+            "page_name": "sepa_oneoff",
+            "sepa_values": values,
+            "sepa_errors": errors,
+            "sepa_company": company,
+            "sepa_due": due,
+        })
+        return request.render("sepa_oneoff_portal.portal_sepa_oneoff_form", page, status=status)
+
+    def _sepa_oneoff_render_recap(self, token, pending, company, errors=None):
+        page = self._prepare_portal_layout_values()
+        mandate_model = request.env["sepa.oneoff.mandate"]
+        creditor_name = company._sepa_oneoff_creditor_name()
+        address = company._sepa_oneoff_creditor_address()
+        page.update({
+            "page_name": "sepa_oneoff",
+            "sepa_token": token,
+            "sepa_pending": pending,
+            "sepa_company": company,
+            "sepa_creditor_name": creditor_name,
+            "sepa_creditor_address": " ".join(filter(None, (address["street"], address["postcode"], address["town"]))),
+            "sepa_authorisation_text": mandate_model._sepa_oneoff_authorisation_text(creditor_name),
+            "sepa_refund_text": mandate_model._sepa_oneoff_refund_text(),
+            "sepa_collection_date": mandate_model._sepa_oneoff_collection_date(company),
+            "sepa_errors": errors or {},
+        })
+        return request.render("sepa_oneoff_portal.portal_sepa_oneoff_recap", page, status=400 if errors else 200)
+
+    # ------------------------------------------------------------------ routes
+    @http.route("/my/sepa-oneoff", type="http", auth="user", methods=["GET", "POST"], website=True)
+    def sepa_oneoff_form(self, **post):
+        company, partner, due = self._sepa_oneoff_context()
+        if not company.sepa_oneoff_portal_enabled or due <= 0:
+            return request.redirect("/my")
+        if request.httprequest.method == "GET":
+            return self._sepa_oneoff_render_form(self._sepa_oneoff_form_defaults(partner, due), {}, company, due)
+        values, errors = self._sepa_oneoff_validate(post, company, due)
+        if not errors and self._sepa_oneoff_rate_limited(company):
+            errors["form"] = _(
+                "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
+                count=company.sepa_oneoff_rate_limit,
+            )
+        if errors:
+            return self._sepa_oneoff_render_form(values, errors, company, due, status=400)
+        token = uuid.uuid4().hex
+        pending = dict(values, rum=request.env["sepa.oneoff.mandate"]._sepa_oneoff_new_reference(),
+                       amount=str(self._sepa_oneoff_parse_amount(values["amount"])))
+        # the request waits in the session until signed; the RUM shown is the one signed
+        stored = dict(request.session.get(PENDING_KEY) or {})
+        stored = dict(list(stored.items())[-4:])
+        stored[token] = pending
+        request.session[PENDING_KEY] = stored
+        return self._sepa_oneoff_render_recap(token, pending, company)
+
+    @http.route("/my/sepa-oneoff/sign", type="http", auth="user", methods=["POST"], website=True)
+    def sepa_oneoff_sign(self, token=None, accept=None, **post):
+        company, partner, due = self._sepa_oneoff_context()
+        mandate_model = request.env["sepa.oneoff.mandate"].sudo()
+        if token:
+            signed = mandate_model.search([("request_token", "=", token)], limit=1)
+            if signed and signed.signed_user_id == request.env.user:
+                # double submit: the first one made the mandate
+                return request.redirect(f"/my/sepa-oneoff/{signed.id}")
+        pending = (request.session.get(PENDING_KEY) or {}).get(token or "")
+        if not pending or not company.sepa_oneoff_portal_enabled:
+            return request.redirect("/my/sepa-oneoff")
+        if not accept:
+            return self._sepa_oneoff_render_recap(token, pending, company, errors={
+                "accept": _("Tick the box to sign the mandate."),
+            })
+        amount = float(pending["amount"])
+        errors = {}
+        if amount > due + 0.001:
+            errors["amount"] = _("The amount cannot exceed your balance due (%(due).2f).", due=due)
+        elif self._sepa_oneoff_rate_limited(company):
+            errors["form"] = _(
+                "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
+                count=company.sepa_oneoff_rate_limit,
+            )
+        if errors:
+            return self._sepa_oneoff_render_form(pending, errors, company, due, status=400)
+        values = {
+            "name": pending["rum"],
+            "company_id": company.id,
+            "partner_id": partner.commercial_partner_id.id,
+            "civility": pending.get("civility") or False,
+            "lastname": pending["lastname"],
+            "firstname": pending["firstname"],
+            "company_name": pending.get("company_name") or False,
+            "email": pending["email"],
+            "iban": pending["iban"],
+            "bic": pending.get("bic") or False,
+            "amount": amount,
+            "signed_ip": request.httprequest.remote_addr,
+            "signed_user_agent": (request.httprequest.user_agent.string or "")[:500],
+            "signed_user_id": request.env.user.id,
+            "request_token": token,
+        }
+        try:
+            with request.env.cr.savepoint():
+                mandate = mandate_model._sepa_oneoff_sign(values)
+        except psycopg2.errors.UniqueViolation:
+            # a concurrent submit of the same form won the race
+            return request.redirect("/my")
+        stored = dict(request.session.get(PENDING_KEY) or {})
+        stored.pop(token, None)
+        request.session[PENDING_KEY] = stored
+        return request.redirect(f"/my/sepa-oneoff/{mandate.id}")
+
+    @http.route("/my/sepa-oneoff/<int:mandate_id>", type="http", auth="user", methods=["GET"], website=True)
+    def sepa_oneoff_done(self, mandate_id, **kw):
+        try:
+            mandate = self._document_check_access("sepa.oneoff.mandate", mandate_id)
+        except (AccessError, MissingError):
+            return request.not_found()
+        page = self._prepare_portal_layout_values()
+        page.update({"page_name": "sepa_oneoff", "mandate": mandate.sudo()})
+        return request.render("sepa_oneoff_portal.portal_sepa_oneoff_done", page)
+
+    @http.route("/my/sepa-oneoff/bic", type="json", auth="user", methods=["POST"])
+    def sepa_oneoff_bic(self, iban=""):
+        """The BIC derived from an IBAN, for the form to fill it while typing."""
+        try:
+            iban = bank.check_iban(iban)
+        except bank.BankDataError:
+            return {"bic": ""}
+        return {"bic": bank.bic_from_iban(iban) or ""}
+
+
+def _looks_like_email(value):
+    local, at, domain = value.rpartition("@")
+    return bool(at and local and "." in domain and " " not in value and not domain.startswith("."))

@@ -1,0 +1,232 @@
+import uuid
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..sepa import bank, pain008
+
+# fields of an exported debit that must not change any more (the bank has the file)
+_LOCKED_FIELDS = frozenset({"amount", "partner_id", "currency_id", "sepa_oneoff_mandate_id", "payment_type"})
+
+
+class AccountPayment(models.Model):
+    _inherit = "account.payment"
+
+    sepa_oneoff_mandate_id = fields.Many2one(
+        "sepa.oneoff.mandate", string="One-off mandate", readonly=True, copy=False, index="btree_not_null",
+        help="Set on receipts created by a one-off SEPA direct debit signed on the portal.",
+    )
+    sepa_oneoff_batch_id = fields.Many2one(
+        "sepa.oneoff.batch", string="Direct debit file", readonly=True, copy=False, index="btree_not_null",
+    )
+    sepa_oneoff_exported = fields.Boolean(
+        string="Exported", compute="_compute_sepa_oneoff_exported", store=True,
+    )
+
+    @api.depends("sepa_oneoff_batch_id")
+    def _compute_sepa_oneoff_exported(self):
+        for payment in self:
+            payment.sepa_oneoff_exported = bool(payment.sepa_oneoff_batch_id)
+
+    def write(self, vals):
+        if _LOCKED_FIELDS.intersection(vals) and any(self.mapped("sepa_oneoff_batch_id")):
+            raise UserError(_(
+                "These receipts are already in a direct debit file sent to the bank: their amount, customer "
+                "and mandate can no longer be changed."
+            ))
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ collection draft (SO-7)
+    @api.model
+    def action_sepa_oneoff_check_pending(self):
+        """Button «Check pending requests»: draft receipts for signed mandates that have none."""
+        payments = self.env["sepa.oneoff.mandate"]._cron_sepa_oneoff_create_missing_receipts()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if payments else "info",
+                "message": _("%(count)s pending request(s) added to the collection draft.", count=len(payments)),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------ SEPA file (SO-8)
+    def _sepa_oneoff_check_exportable(self):
+        if not self:
+            raise UserError(_("Select the one-off direct debit receipts to put in the file."))
+        not_oneoff = self.filtered(lambda p: not p.sepa_oneoff_mandate_id)
+        if not_oneoff:
+            raise UserError(_(
+                "Only one-off direct debit receipts can go in a direct debit file; not: %(names)s.",
+                names=", ".join(not_oneoff.mapped("display_name")),
+            ))
+        exported = self.filtered("sepa_oneoff_batch_id")
+        if exported:
+            raise UserError(_(
+                "These receipts were already exported and cannot be debited twice: %(lines)s.",
+                lines=", ".join(f"{p.sepa_oneoff_mandate_id.name} ({p.sepa_oneoff_batch_id.name})" for p in exported),
+            ))
+        not_draft = self.filtered(lambda p: p.state != "draft")
+        if not_draft:
+            raise UserError(_(
+                "Only draft receipts can be exported; not: %(names)s.", names=", ".join(not_draft.mapped("display_name")),
+            ))
+        if len(self.company_id) > 1:
+            raise UserError(_("A direct debit file belongs to one creditor: select the receipts of one company."))
+
+    def action_sepa_oneoff_export(self):
+        """Generate the pain.008 file of the selected draft one-off receipts (sequence type OOFF),
+        validated against the XSD of the company's version, on a new batch; the receipts are then locked."""
+        payments = self.exists()
+        if payments:
+            # rows locked: a second export running at the same time waits, then sees these as exported
+            self.env.cr.execute("SELECT id FROM account_payment WHERE id IN %s FOR UPDATE", [tuple(payments.ids)])
+            payments.invalidate_recordset(["sepa_oneoff_batch_id"])
+        payments._sepa_oneoff_check_exportable()
+        company = payments.company_id
+        missing = [label for label, value in (
+            (_("SEPA creditor identifier (ICS)"), company.sepa_creditor_identifier),
+            (_("Creditor IBAN"), company.sepa_oneoff_creditor_iban),
+        ) if not value]
+        if missing:
+            raise UserError(_("Company %(company)s: set %(missing)s before generating a direct debit file.",
+                              company=company.name, missing=", ".join(missing)))
+        today = fields.Date.context_today(self)
+        earliest = self.env["sepa.oneoff.mandate"]._sepa_oneoff_collection_date(company, today)
+        collection_date = max([earliest] + [d for d in payments.sepa_oneoff_mandate_id.mapped("collection_date") if d])
+        version = company.sepa_pain_version
+        message_id = f"SO{today:%Y%m%d}-{uuid.uuid4().hex[:16].upper()}"
+        mandates = payments.sepa_oneoff_mandate_id.sudo()
+        debits = []
+        for payment, mandate in zip(payments, payments.mapped(lambda p: p.sepa_oneoff_mandate_id.sudo())):
+            debits.append({
+                "end_to_end_id": f"{mandate.name[:30]}-{payment.id % 10000:04d}"[:35],
+                "mandate_id": mandate.name,
+                "mandate_date": fields.Datetime.context_timestamp(self, mandate.signed_at).date()
+                if mandate.signed_at else today,
+                "collection_date": collection_date,
+                "amount_cents": pain008.amount_to_cents(payment.amount),
+                "name": mandate.debtor_name,
+                "iban": bank.compact(mandate.iban),
+                "bic": mandate.bic or "",
+                "description": payment.memo or mandate.name,
+            })
+        creditor = {
+            "name": company._sepa_oneoff_creditor_name(),
+            "iban": company.sepa_oneoff_creditor_iban,
+            "bic": company.sepa_oneoff_creditor_bic or "",
+            "creditor_id": company.sepa_creditor_identifier,
+            "address": company._sepa_oneoff_creditor_address(),
+        }
+        try:
+            xml_bytes = pain008.build_pain008(creditor, debits, version, message_id, today=today)
+        except pain008.Pain008Error as error:
+            raise UserError(self._sepa_oneoff_file_error_message(error)) from None
+        batch = self.env["sepa.oneoff.batch"].create({
+            "name": message_id,
+            "company_id": company.id,
+            "pain_version": version,
+            "collection_date": collection_date,
+            "payment_count": len(payments),
+            "amount_total": sum(payments.mapped("amount")),
+            "xml_file": xml_bytes,
+            "xml_filename": f"{message_id}.xml",
+        })
+        # the lock check runs on write: set the batch through the ORM's super path in one batched write
+        super(AccountPayment, payments).write({"sepa_oneoff_batch_id": batch.id, "date": collection_date})
+        mandates.write({"state": "exported"})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sepa.oneoff.batch",
+            "res_id": batch.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    @api.model
+    def _sepa_oneoff_file_error_message(self, error):
+        messages = {
+            "amount_not_cents": _("the amount is not a number of cents"),
+            "amount_out_of_range": _("the amount must be between 0.01 and 999,999,999.99"),
+            "bad_identifier": _("the mandate reference or an identifier uses characters the SEPA scheme refuses"),
+            "bad_mandate_date": _("the signature date is missing or in the future"),
+            "bad_collection_date": _("the collection date is in the past"),
+            "missing_name": _("the debtor name is empty"),
+            "creditor_bic_required": _("pain.008.001.02 needs the creditor BIC (8 or 11 letters and digits)"),
+            "xsd_invalid": _("the file does not match the official schema"),
+            "no_debit": _("there is no debit to export"),
+        }
+        reason = messages.get(error.code, error.code)
+        return _("The direct debit file cannot be generated (%(ref)s): %(reason)s. %(detail)s",
+                 ref=error.ref or "-", reason=reason, detail=error.detail or "")
+
+    # ------------------------------------------------------------------ posting (SO-9)
+    def action_sepa_oneoff_post(self, journal=None):
+        """Post the one-off receipts (Odoo's own posting), in `journal` when given, then reconcile
+        each with its customer's open invoices, oldest due date first, in one batched reconciliation."""
+        payments = self.filtered(lambda p: p.state == "draft")
+        if not payments:
+            raise UserError(_("Select draft one-off receipts to post."))
+        if journal:
+            super(AccountPayment, payments).write({"journal_id": journal.id})
+        payments.action_post()
+        payments._sepa_oneoff_reconcile_oldest_first()
+        payments.sepa_oneoff_mandate_id.sudo().write({"state": "collected"})
+        return True
+
+    def _sepa_oneoff_reconcile_oldest_first(self):
+        payment_lines = self.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        if not payment_lines:
+            return
+        open_lines = self.env["account.move.line"].search([
+            ("partner_id", "in", payment_lines.partner_id.ids),
+            ("account_id", "in", payment_lines.account_id.ids),
+            ("company_id", "in", payment_lines.company_id.ids),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("move_id.move_type", "in", ("out_invoice", "out_receipt")),
+        ], order="date_maturity, date, id")
+        available = defaultdict(list)
+        for line in open_lines:
+            available[(line.partner_id.id, line.account_id.id)].append([line, line.amount_residual])
+        plan = []
+        for payment_line in payment_lines:
+            queue = available[(payment_line.partner_id.id, payment_line.account_id.id)]
+            to_cover = -payment_line.amount_residual
+            group = payment_line
+            while to_cover > 0 and queue:
+                entry = queue[0]
+                used = min(entry[1], to_cover)
+                group |= entry[0]
+                entry[1] -= used
+                to_cover -= used
+                if entry[1] <= 0.000001:
+                    queue.pop(0)
+            if len(group) > 1:
+                plan.append(group)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+
+    def action_sepa_oneoff_return(self):
+        """A returned or rejected debit: undo the reconciliation, reverse the posting, mark the
+        receipt rejected and its mandate returned."""
+        payments = self.filtered(lambda p: p.sepa_oneoff_mandate_id and p.state in ("in_process", "paid"))
+        if not payments or payments != self:
+            raise UserError(_("Only posted one-off direct debit receipts can be returned."))
+        moves = payments.move_id
+        moves.line_ids.remove_move_reconcile()
+        moves._reverse_moves(
+            [{"ref": _("Direct debit returned: %(rum)s", rum=p.sepa_oneoff_mandate_id.name),
+              "date": fields.Date.context_today(self)} for p in payments],
+            cancel=True,
+        )
+        super(AccountPayment, payments).write({"state": "rejected"})
+        payments.sepa_oneoff_mandate_id.sudo().write({"state": "returned"})
+        for payment in payments:
+            payment.sepa_oneoff_mandate_id.sudo().message_post(body=_("The direct debit was returned by the bank."))
+        return True

@@ -1,0 +1,1 @@
+from . import sepa_oneoff_post_wizard

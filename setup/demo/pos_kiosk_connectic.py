@@ -1,0 +1,63 @@
+"""Demo of pos_kiosk_connectic, run by setup/demo/demo.py with `env` (idempotent).
+
+Points the demo company's kiosk at the local SFTP server started by setup/demo/pos_kiosk_connectic.sh
+(host key pinned), gives the accountant the kiosk groups, posts a rent invoice for two tenants, exports
+the customers file and, on the first run, lets the kiosk simulator pay and imports its payments file.
+"""
+import os
+
+from odoo.addons.pos_kiosk_connectic.kiosk import simulator
+
+port = os.environ.get("KIOSK_SFTP_PORT")
+if not port:
+    print("[setup] kiosk SFTP server not started: kiosk demo skipped")
+else:
+    company = env.company
+    with open(os.environ["KIOSK_SFTP_HOST_KEY_FILE"], encoding="ascii") as handle:
+        host_key = " ".join(handle.read().split()[:2])
+    with open(os.environ["KIOSK_SFTP_CLIENT_KEY_FILE"], encoding="ascii") as handle:
+        client_key = handle.read()
+    Journal = env["account.journal"]
+    cash = Journal.search([("company_id", "=", company.id), ("type", "=", "cash")], limit=1)
+    bank = Journal.search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+    values = {
+        "name": "Automate agence de Nancy", "company_id": company.id, "active": True,
+        "sftp_host": "127.0.0.1", "sftp_port": int(port), "sftp_user": os.environ["KIOSK_SFTP_USER"],
+        "sftp_private_key": client_key, "sftp_host_key": host_key, "entity_code": "G001",
+        "journal_cash_id": cash.id, "journal_card_id": bank.id,
+    }
+    kiosk = env["connectic.kiosk"].with_context(active_test=False).search([("company_id", "=", company.id)], limit=1)
+    if kiosk:
+        kiosk.write(values)
+    else:
+        kiosk = env["connectic.kiosk"].create(values)
+
+    accountant = env["res.users"].search([("login", "=", "comptable")], limit=1)
+    groups = env.ref("pos_kiosk_connectic.group_kiosk_notification") | env.ref("pos_kiosk_connectic.group_kiosk_all_receipts")
+    (accountant | env.ref("base.user_admin")).write({"groups_id": [(4, group.id) for group in groups]})
+
+    Partner = env["res.partner"]
+    tenants = {
+        "81MARITON": {"name": "MARITON Paul", "street": "3 place Stanislas", "zip": "54000", "city": "Nancy"},
+        "81ROLINMAR": {"name": "ROLIN Marie", "street": "25 rue de Saurupt", "zip": "54000", "city": "Nancy"},
+    }
+    rents = {"81MARITON": 3817.83, "81ROLINMAR": 650.00}
+    for ref, tenant in tenants.items():
+        partner = Partner.search([("ref", "=", ref)], limit=1) or Partner.create({"ref": ref, **tenant})
+        invoice_ref = f"LOYER-T4-{ref}"
+        if not env["account.move"].search_count([("ref", "=", invoice_ref)]):
+            invoice = env["account.move"].create({
+                "move_type": "out_invoice", "partner_id": partner.id, "ref": invoice_ref,
+                "invoice_line_ids": [(0, 0, {"name": "Loyer 4e trimestre", "quantity": 1,
+                                             "price_unit": rents[ref], "tax_ids": []})],
+            })
+            invoice.action_post()
+
+    kiosk.action_export_customers()
+    data_dir = os.environ["KIOSK_SFTP_DATA_DIR"]
+    if not os.listdir(os.path.join(data_dir, "inbound")) and not os.listdir(os.path.join(data_dir, "archive")):
+        with kiosk._sftp() as client:
+            simulator.run(client, outbound=kiosk.path_outbound, inbound=kiosk.path_inbound, count=2)
+        kiosk.action_import_payments()
+    print(f"[setup] kiosk demo ready: SFTP 127.0.0.1:{port}, entity G001, "
+          f"{env['account.payment'].search_count([('connectic_kiosk_id', '=', kiosk.id)])} kiosk receipts")

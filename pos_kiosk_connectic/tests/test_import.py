@@ -1,11 +1,14 @@
 """Nightly import of payments files over real SFTP (PK-3, PK-4, PK-5, PK-6)."""
 import base64
+import subprocess
+import sys
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.pos_kiosk_connectic.kiosk import files, simulator
 from odoo.addons.pos_kiosk_connectic.kiosk.sftp import KioskSftp
+from odoo.addons.pos_kiosk_connectic.models.connectic_kiosk import IMPORT_LOCK_NAMESPACE
 
 from .common import KioskCase
 
@@ -207,3 +210,39 @@ class TestKioskImport(KioskCase):
         self.assertIn("Line 2, column method", wizard.result_report)
         self.assertFalse(self.kiosk_payments())
         self.assertEqual(self.server.list("error"), [], "a manual upload never touches the server")
+
+
+@tagged("post_install", "-at_install")
+class TestKioskImportConcurrency(KioskCase):
+
+    def test_second_worker_waits_for_the_running_import(self):
+        self.drop(NAME, self.example_file())
+        with self.env.registry.cursor() as other_worker:
+            other_worker.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.kiosk.id))
+            self.assertTrue(other_worker.fetchone()[0])
+            with self.assertRaisesRegex(UserError, "already running"):
+                self.kiosk.action_import_payments()
+            other_worker.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.kiosk.id))
+        self.assertEqual(self.server.list("inbound"), [NAME])
+        self.kiosk.action_import_payments()
+        self.assertEqual(len(self.kiosk_payments()), 2)
+
+    def test_simulator_command_line(self):
+        self.kiosk.action_export_customers()
+        self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.rolin.id,
+            "invoice_line_ids": [(0, 0, {"name": "Loyer", "quantity": 1, "price_unit": 650, "tax_ids": []})],
+        }).action_post()
+        self.kiosk.action_export_customers()
+        host_key_file = self.server.host_key_path + ".pub"
+        result = subprocess.run(
+            [sys.executable, simulator.__file__, "--port", str(self.server.port), "--user", self.server.user,
+             "--key", self.server.client_key_path, "--host-key", host_key_file, "--kiosk-id", "METZ-02"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        [name] = self.server.list("inbound")
+        self.assertTrue(name.startswith("payments_METZ-02_"))
+        kiosk_file = self.kiosk._import_remote_files()
+        self.assertEqual(kiosk_file.state, "imported")
+        self.assertRecordValues(self.kiosk_payments(), [{"partner_id": self.rolin.id, "amount": 650.0}])

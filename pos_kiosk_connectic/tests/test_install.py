@@ -24,6 +24,14 @@ class TestInstall(TransactionCase):
         with self.assertRaises(AccessError):
             as_accountant.sftp_password  # noqa: B018 - reading is the access check
         with self.assertRaises(AccessError):
+            as_accountant.sftp_private_key  # noqa: B018
+        with self.assertRaises(AccessError):
             as_accountant.write({"entity_code": "G001"})
         menu = self.env.ref("pos_kiosk_connectic.menu_connectic_kiosk")
         self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(self.accountant)._visible_menu_ids())
+
+    def test_nightly_jobs_exist(self):
+        for xmlid in ("pos_kiosk_connectic.ir_cron_kiosk_export", "pos_kiosk_connectic.ir_cron_kiosk_import"):
+            cron = self.env.ref(xmlid)
+            self.assertTrue(cron.active)
+            self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))

@@ -392,7 +392,7 @@ class BridgeClient:
             _logger.debug("Bridge %s %s -> %s in %.3f s", method, _path_only(path), status or error_code, duration)
             if self.on_request:
                 try:
-                    self.on_request(method, path, status, duration, error_code)
+                    self.on_request(method, _path_only(path), status, duration, error_code)
                 except Exception:  # the debug log must never break a call
                     _logger.exception("Bridge on_request hook failed")
 

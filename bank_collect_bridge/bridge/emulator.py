@@ -22,6 +22,7 @@ import calendar
 import datetime
 import hmac
 import html
+import http.client
 import itertools
 import json
 import os
@@ -30,8 +31,6 @@ import re
 import secrets
 import sys
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -265,6 +264,7 @@ class BridgeEmulator:
             self._item_ids = itertools.count(10150001)
             self._account_ids = itertools.count(48180001)
             self._transaction_ids = itertools.count(33000191040001)
+            self._last_update = None
 
     # ------------------------------------------------------------------ state control (tests, admin routes)
     def create_user(self, external_user_id=None):
@@ -440,17 +440,21 @@ class BridgeEmulator:
         `secret` may be a list of two secrets (two `v1=` signatures)."""
         body = json.dumps({"content": content, "timestamp": _ms(self.now()), "type": event_type}).encode()
         secret_list = [secret] if isinstance(secret, str) else list(secret or [])
-        request = urllib.request.Request(url, data=body, method="POST", headers={
+        headers = {
             "Content-Type": "application/json", "User-Agent": "Bridge-Emulator-Webhooks",
             const.SIGNATURE_HEADER: webhook.sign_multi(body, secret_list),
-        })
+        }
+        target = urlsplit(url)
+        connection_class = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+        connection = connection_class(target.hostname, target.port, timeout=10)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except (urllib.error.URLError, OSError):
+            connection.request("POST", target.path + ("?" + target.query if target.query else "") or "/",
+                               body=body, headers=headers)
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException):
             status = None
+        finally:
+            connection.close()
         with self._lock:
             self.webhook_deliveries.append((event_type, status))
         return status
@@ -544,7 +548,14 @@ class BridgeEmulator:
         return [account for account in self.accounts.values() if account["item_id"] == item_id]
 
     def _next_update_time(self):
-        return self.now()
+        """`updated_at` of a change: now at Bridge's millisecond precision, and always after the
+        previous change, so that a `since` feed or a cursor never confuses two changes."""
+        moment = self.now()
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        if self._last_update is not None and moment <= self._last_update:
+            moment = self._last_update + datetime.timedelta(milliseconds=1)
+        self._last_update = moment
+        return moment
 
     def _add_transaction(self, account, spec):
         day = _as_date(spec.get("date")) or self.today()

@@ -1,8 +1,9 @@
 """Small client of the Bridge API v3 (aggregation), plain Python (requests, no Odoo import).
 
 * App authentication: `Client-Id`, `Client-Secret` and `Bridge-Version` headers on every call.
-* User authentication: a 2 h bearer token per Bridge user, cached and renewed 5 minutes before it
-  expires, and renewed once more when Bridge answers 401 anyway.
+* User authentication: a 2 h bearer token per Bridge user, cached in the process (shared by the
+  clients of one application) and renewed 5 minutes before it expires, and renewed once more when
+  Bridge answers 401 anyway.
 * Every call has a timeout; HTTP 429, 5xx, timeouts and refused connections are retried a bounded
   number of times with exponential back-off; anything else raises a typed `BridgeError` carrying
   Bridge's error code. Tokens and secrets never appear in logs or exception messages.
@@ -92,6 +93,11 @@ class RequestTimeout(tuple):
         return self._compare(other, _operator.ge)
 
 
+# User tokens shared by every client of the process, keyed by (API URL, client id, user uuid):
+# Odoo builds a client per operation, and Bridge allows only 10 token requests per user a minute.
+_TOKENS = {}
+_TOKEN_LOCK = threading.RLock()
+
 # Retried: the request may succeed a moment later.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -154,8 +160,7 @@ class BridgeClient:
         self._session = session or requests.Session()
         self.on_request = on_request
         self.request_count = 0
-        self._tokens = {}  # user uuid -> (access token, expires_at)
-        self._token_lock = threading.Lock()
+        self._app_key = (self.base_url, client_id)
 
     def __repr__(self):
         return "<BridgeClient %s>" % self.base_url
@@ -173,15 +178,24 @@ class BridgeClient:
     def list_users(self):
         return list(self._iter_pages(const.PATH_USERS, {"limit": const.PAGE_LIMIT}))
 
+    def find_user(self, external_user_id):
+        """The user created with this external id, or None (e.g. to recover after a crash that
+        lost the uuid of a user Bridge did create: a second create_user may be refused)."""
+        for user in self.list_users():
+            if user.get("external_user_id") == external_user_id:
+                return user
+        return None
+
     def delete_user(self, user_uuid):
         self._call("DELETE", "%s/%s" % (const.PATH_USERS, user_uuid))
-        with self._token_lock:
-            self._tokens.pop(user_uuid, None)
+        with _TOKEN_LOCK:
+            _TOKENS.pop(self._app_key + (user_uuid,), None)
 
     def _user_token(self, user_uuid, force=False):
         """Cached token of the user, fetched when missing, expiring within 5 minutes, or forced."""
-        with self._token_lock:
-            cached = self._tokens.get(user_uuid)
+        key = self._app_key + (user_uuid,)
+        with _TOKEN_LOCK:
+            cached = _TOKENS.get(key)
             margin = datetime.timedelta(seconds=const.TOKEN_RENEW_MARGIN_SECONDS)
             if cached and not force and cached[1] - margin > _utcnow():
                 return cached[0]
@@ -193,12 +207,14 @@ class BridgeClient:
                 raise BridgeResponseError(
                     "Bridge returned an unreadable token expiry date", code="malformed_response",
                     method="POST", path=const.PATH_TOKEN) from None
-            self._tokens[user_uuid] = (answer["access_token"], expires_at)
+            _TOKENS[key] = (answer["access_token"], expires_at)
             return answer["access_token"]
 
     def forget_tokens(self):
-        with self._token_lock:
-            self._tokens.clear()
+        """Drop the cached tokens of this application's users."""
+        with _TOKEN_LOCK:
+            for key in [key for key in _TOKENS if key[:2] == self._app_key]:
+                del _TOKENS[key]
 
     # ---------------------------------------------------------------- connect and providers
     def create_connect_session(self, user_uuid, *, callback_url, user_email=None, country_code=None,
@@ -419,7 +435,9 @@ class BridgeClient:
 
     def _scrub(self, text):
         """Remove the client secret and cached tokens should Bridge ever echo one back."""
-        secrets = [self._client_secret] + [token for token, _expiry in list(self._tokens.values())]
+        with _TOKEN_LOCK:
+            tokens = [token for key, (token, _expiry) in _TOKENS.items() if key[:2] == self._app_key]
+        secrets = [self._client_secret] + tokens
         for secret in secrets:
             if secret and secret in text:
                 text = text.replace(secret, "***")

@@ -206,6 +206,8 @@ class BridgeEmulator:
         # New connections made through the hosted page get transactions from this date (None: none).
         self.connect_history_start = datetime.date(self._now().year, 1, 1)
         self.verbose = False
+        # Standalone use: file where the state is saved after every change (see save_state).
+        self.state_file = None
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -476,6 +478,41 @@ class BridgeEmulator:
                 self.add_item(user["uuid"], status=const.ITEM_STATUS_SCA_REQUIRED,
                               accounts=[{"name": "Compte courant perso", "type": "checking", "balance": 1489.54}])
             return user
+
+    def save_state(self, path=None):
+        """Write users, connections, accounts, transactions and webhook settings to a JSON file
+        (atomically), so that a restarted standalone emulator still knows the demo's Bridge users.
+        Tokens and connect sessions are not kept: clients simply ask for new ones."""
+        path = path or self.state_file
+        with self._lock:
+            state = {
+                "users": list(self.users.values()),
+                "items": [_dump_moments(item) for item in self.items.values()],
+                "accounts": [_dump_moments(account) for account in self.accounts.values()],
+                "transactions": [_dump_moments(tx) for tx in self.transactions.values()],
+                "webhook_url": self.webhook_url, "webhook_secrets": self.webhook_secrets,
+            }
+        temporary = "%s.tmp" % path
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+        os.replace(temporary, path)
+
+    def load_state(self, path=None):
+        """Read a file written by save_state (replacing the current state)."""
+        with open(path or self.state_file, encoding="utf-8") as handle:
+            state = json.load(handle)
+        with self._lock:
+            self.reset()
+            self.users = {user["uuid"]: user for user in state["users"]}
+            self.items = {item["id"]: _load_moments(item, ITEM_MOMENTS) for item in state["items"]}
+            self.accounts = {account["id"]: _load_moments(account, ("updated_at",)) for account in state["accounts"]}
+            self.transactions = {tx["id"]: _load_moments(tx, TRANSACTION_MOMENTS) for tx in state["transactions"]}
+            self.webhook_url, self.webhook_secrets = state.get("webhook_url"), state.get("webhook_secrets") or []
+            self._user_seq = itertools.count(max([user["seq"] for user in self.users.values()], default=0) + 1)
+            self._item_ids = itertools.count(max(self.items, default=10150000) + 1)
+            self._account_ids = itertools.count(max(self.accounts, default=48180000) + 1)
+            self._transaction_ids = itertools.count(max(self.transactions, default=33000191040000) + 1)
+            self._last_update = max((tx["updated_at"] for tx in self.transactions.values()), default=None)
 
     def snapshot(self):
         """Summary for the admin route GET /_emulator/state."""
@@ -1196,6 +1233,22 @@ class BridgeEmulator:
         return None
 
 
+ITEM_MOMENTS = ("created_at", "last_try_refresh", "last_successful_refresh", "authentication_expires_at")
+TRANSACTION_MOMENTS = ("updated_at", "date", "booking_date", "transaction_date", "value_date")
+
+
+def _dump_moments(record):
+    return {key: value.isoformat() if isinstance(value, datetime.date) else value for key, value in record.items()}
+
+
+def _load_moments(record, keys):
+    for key in keys:
+        if record.get(key):
+            record[key] = (_parse_timestamp(record[key]) if "T" in record[key]
+                           else datetime.date.fromisoformat(record[key]))
+    return record
+
+
 def _as_date(value):
     if value is None or value == "":
         return None
@@ -1279,19 +1332,24 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 with emulator._lock:
                     status, payload = emulator._admin(method, path, _json_body(raw, self.headers, strict=False))
-                return self._send_json(status, payload)
-            with emulator._lock:
-                emulator.requests.append((method, path, query))
-            if path.startswith("/connect/"):
-                return self._handle_connect(method, path, query, raw)
-            if path.startswith("/v3/"):
-                return self._handle_api(method, path, query, raw)
-            raise EmulatorError(404, "not_found", "The requested resource doesn't exist")
+                self._send_json(status, payload)
+            else:
+                with emulator._lock:
+                    emulator.requests.append((method, path, query))
+                if path.startswith("/connect/"):
+                    self._handle_connect(method, path, query, raw)
+                elif path.startswith("/v3/"):
+                    self._handle_api(method, path, query, raw)
+                else:
+                    raise EmulatorError(404, "not_found", "The requested resource doesn't exist")
         except EmulatorError as exc:
             self._send_json(exc.status, exc.body())
         except Exception as exc:  # an emulator bug must show as a 500, like a real server
             sys.stderr.write("[bridge-emulator] internal error on %s %s: %r\n" % (method, path, exc))
             self._send_json(500, {"errors": [{"code": "internal_server_error", "message": "Internal server error"}]})
+        else:
+            if emulator.state_file and method != "GET" and path != const.PATH_TOKEN:
+                emulator.save_state()
 
     def _handle_api(self, method, path, query, raw):
         emulator = self.emulator
@@ -1389,13 +1447,20 @@ def main(argv=None):
     parser.add_argument("--client-id", default=os.environ.get("BRIDGE_EMULATOR_CLIENT_ID", DEFAULT_CLIENT_ID))
     parser.add_argument("--client-secret",
                         default=os.environ.get("BRIDGE_EMULATOR_CLIENT_SECRET", DEFAULT_CLIENT_SECRET))
+    parser.add_argument("--state-file", help="JSON file keeping the state across restarts (loaded if present)")
     parser.add_argument("--public-url", help="base URL browsers use to reach the emulator (connect page links)")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
     emulator = BridgeEmulator(args.client_id, args.client_secret)
     emulator.verbose = args.verbose
+    if args.state_file:
+        emulator.state_file = args.state_file
+        if os.path.exists(args.state_file):
+            emulator.load_state()
     if args.seed == "demo":
-        emulator.seed_demo()
+        emulator.seed_demo()  # keeps an existing "demo" user and its connections
+    if args.state_file:
+        emulator.save_state()
     emulator.start(args.host, args.port)
     if args.public_url:
         emulator.url = args.public_url.rstrip("/")

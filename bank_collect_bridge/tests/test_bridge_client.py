@@ -129,6 +129,21 @@ class TestBridgeClientAuth(BridgeEmulatorCase):
         refused = [request for request in self.emulator.requests if request[1] == const.PATH_ITEMS]
         self.assertEqual(len(refused), 2, "no call was sent with the nearly expired token")
 
+    def test_token_shared_by_the_clients_of_one_application(self):
+        user = self.make_client().create_user("partner-1")
+        for _client in range(3):  # Odoo builds one client per operation
+            self.make_client().list_items(user["uuid"])
+        self.assertEqual(len(self.api_paths(const.PATH_TOKEN)), 1)
+
+    def test_find_user_by_external_id(self):
+        bridge = self.make_client()
+        user = bridge.create_user("partner-5")
+        with self.assertRaises(client.BridgeError) as caught:
+            bridge.create_user("partner-5")
+        self.assertEqual(caught.exception.status, 409)
+        self.assertEqual(bridge.find_user("partner-5"), user)
+        self.assertIsNone(bridge.find_user("partner-6"))
+
     def test_token_kept_while_more_than_five_minutes_left(self):
         bridge = self.make_client()
         user = bridge.create_user("partner-1")

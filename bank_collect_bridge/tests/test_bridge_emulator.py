@@ -3,8 +3,10 @@ import datetime
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -502,6 +504,32 @@ class TestBridgeEmulator(BaseCase):
         state = requests.get(admin + "/state").json()
         self.assertEqual((len(state["users"]), len(state["items"]), state["transaction_count"]), (1, 1, 4))
         self.assertEqual(requests.get(admin + "/requests").json()["requests"][-1][1], const.PATH_PROVIDERS)
+
+    def test_state_survives_a_restart(self):
+        state_file = os.path.join(tempfile.mkdtemp(), "state.json")
+        self.addCleanup(shutil.rmtree, os.path.dirname(state_file))
+        first = BridgeEmulator("emu-id", "emu-secret").start()
+        self.addCleanup(first.stop)
+        first.state_file = state_file
+        user = requests.post(first.url + const.PATH_USERS, headers=APP_HEADERS, json={"external_user_id": "kept"})
+        self.assertEqual(user.status_code, 201)
+        self.assertTrue(os.path.exists(state_file), "saved after the change")
+        item = requests.post(first.url + "/_emulator/items", json={
+            "user_uuid": user.json()["uuid"], "history_start": str(datetime.date.today() - datetime.timedelta(30))})
+        rows = first.snapshot()["transaction_count"]
+        first.stop()
+        second = BridgeEmulator("emu-id", "emu-secret")
+        second.load_state(state_file)
+        second.start()
+        self.addCleanup(second.stop)
+        self.assertEqual(second.snapshot()["users"], [user.json()])
+        self.assertEqual(second.snapshot()["transaction_count"], rows)
+        token = second.issue_token(user.json()["uuid"])["access_token"]
+        accounts = requests.get(second.url + const.PATH_ACCOUNTS, headers=dict(
+            APP_HEADERS, Authorization="Bearer " + token)).json()["resources"]
+        self.assertEqual(accounts, item.json()["accounts"])
+        new_item = second.add_item(user.json()["uuid"])
+        self.assertGreater(new_item["id"], item.json()["id"])
 
     def test_runs_standalone_as_a_script(self):
         script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "bridge", "emulator.py")

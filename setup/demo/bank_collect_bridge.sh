@@ -2,7 +2,9 @@
 # background, records its pid in DEMO_PIDS and exports what setup/demo/bank_collect_bridge.py reads:
 #   BRIDGE_EMULATOR_URL, BRIDGE_EMULATOR_CLIENT_ID, BRIDGE_EMULATOR_CLIENT_SECRET
 # BRIDGE_EMULATOR_PORT (default 3000) chooses the port; an emulator already answering there is reused,
-# any other program on it makes the emulator take a free port instead.
+# any other program on it makes the emulator take a free port instead. The emulator keeps its users,
+# connections and transactions in .local/bridge-emulator-state.json, so the demo database's Bridge
+# users still exist after a restart (delete the file together with the demo database).
 
 BRIDGE_EMULATOR_PORT="${BRIDGE_EMULATOR_PORT:-3000}"
 BRIDGE_EMULATOR_CLIENT_ID="${BRIDGE_EMULATOR_CLIENT_ID:-emulator-client-id}"
@@ -37,7 +39,8 @@ start_bridge_emulator() {
         mkdir -p "$LOCAL_DIR"
         BRIDGE_EMULATOR_CLIENT_ID="$BRIDGE_EMULATOR_CLIENT_ID" BRIDGE_EMULATOR_CLIENT_SECRET="$BRIDGE_EMULATOR_CLIENT_SECRET" \
             "$PYTHON" "$REPO_ROOT/bank_collect_bridge/bridge/emulator.py" --host 127.0.0.1 --port "$port" \
-            --seed demo --verbose >"$LOCAL_DIR/bridge-emulator.log" 2>&1 &
+            --seed demo --state-file "$LOCAL_DIR/bridge-emulator-state.json" --verbose \
+            >"$LOCAL_DIR/bridge-emulator.log" 2>&1 &
         DEMO_PIDS+=("$!")
         local tries=0
         until bridge_emulator_answers "$port"; do

@@ -1,3 +1,4 @@
+import base64
 import uuid
 from collections import defaultdict
 
@@ -131,7 +132,7 @@ class AccountPayment(models.Model):
             "collection_date": collection_date,
             "payment_count": len(payments),
             "amount_total": sum(payments.mapped("amount")),
-            "xml_file": xml_bytes,
+            "xml_file": base64.b64encode(xml_bytes),
             "xml_filename": f"{message_id}.xml",
         })
         # the lock check runs on write: set the batch through the ORM's super path in one batched write
@@ -170,7 +171,11 @@ class AccountPayment(models.Model):
         if not payments:
             raise UserError(_("Select draft one-off receipts to post."))
         if journal:
-            super(AccountPayment, payments).write({"journal_id": journal.id})
+            payments.write({"journal_id": journal.id})
+        # a journal change recomputes the outstanding account from the new journal's method line,
+        # which may have none: without one Odoo posts no journal entry, so nothing could be reconciled
+        for payment in payments.filtered(lambda p: not p.outstanding_account_id):
+            payment.outstanding_account_id = payment._get_outstanding_account(payment.payment_type)
         payments.action_post()
         payments._sepa_oneoff_reconcile_oldest_first()
         payments.sepa_oneoff_mandate_id.sudo().write({"state": "collected"})

@@ -1,2 +1,5 @@
 from . import test_install
+from . import test_sepa_lib
 from . import test_portal_tour
+from . import test_portal_http
+from . import test_backoffice

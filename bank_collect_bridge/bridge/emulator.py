@@ -20,6 +20,7 @@ import argparse
 import base64
 import calendar
 import datetime
+import heapq
 import hmac
 import html
 import http.client
@@ -369,7 +370,7 @@ class BridgeEmulator:
                 if key in ("date", "booking_date", "transaction_date", "value_date"):
                     value = _as_date(value)
                 tx[key] = value
-            tx["updated_at"] = self._next_update_time()
+            self._stamp(tx)
             self._count_change(tx["account_id"], "updated")
             self._touch_account(self.accounts[tx["account_id"]])
             return self._transaction_json(tx)
@@ -379,7 +380,7 @@ class BridgeEmulator:
         with self._lock:
             tx = self._get(self.transactions, transaction_id, "transaction")
             tx["deleted"] = True
-            tx["updated_at"] = self._next_update_time()
+            self._stamp(tx)
             self._count_change(tx["account_id"], "deleted")
             self._touch_account(self.accounts[tx["account_id"]])
             return self._transaction_json(tx)
@@ -507,6 +508,8 @@ class BridgeEmulator:
             self.items = {item["id"]: _load_moments(item, ITEM_MOMENTS) for item in state["items"]}
             self.accounts = {account["id"]: _load_moments(account, ("updated_at",)) for account in state["accounts"]}
             self.transactions = {tx["id"]: _load_moments(tx, TRANSACTION_MOMENTS) for tx in state["transactions"]}
+            for tx in self.transactions.values():
+                tx["updated_ms"] = _ms(tx["updated_at"])
             self.webhook_url, self.webhook_secrets = state.get("webhook_url"), state.get("webhook_secrets") or []
             self._user_seq = itertools.count(max([user["seq"] for user in self.users.values()], default=0) + 1)
             self._item_ids = itertools.count(max(self.items, default=10150000) + 1)
@@ -594,6 +597,11 @@ class BridgeEmulator:
         self._last_update = moment
         return moment
 
+    def _stamp(self, tx):
+        """Mark a transaction changed now; `updated_ms` is its sort/cursor key, kept beside it."""
+        tx["updated_at"] = self._next_update_time()
+        tx["updated_ms"] = _ms(tx["updated_at"])
+
     def _add_transaction(self, account, spec):
         day = _as_date(spec.get("date")) or self.today()
         tx = {
@@ -609,8 +617,8 @@ class BridgeEmulator:
             "currency_code": spec.get("currency_code", account["currency_code"]),
             "operation_type": spec.get("operation_type"), "category_id": spec.get("category_id"),
             "future": bool(spec.get("future", day > self.today())), "deleted": False,
-            "updated_at": self._next_update_time(),
         }
+        self._stamp(tx)
         self.transactions[tx["id"]] = tx
         self._count_change(account["id"], "new")
         return tx
@@ -804,17 +812,18 @@ class BridgeEmulator:
             raise EmulatorError(400, "invalid_request",
                                 "limit must be an integer between 1 and %d" % const.PAGE_LIMIT, "limit")
         limit = int(limit)
-        ordered = sorted(records, key=key)
         after = query.get("after")
         if after:
             try:
                 cursor = tuple(int(part) for part in _unb64(after).split(":"))
             except (ValueError, UnicodeDecodeError):
                 raise EmulatorError(400, "invalid_request", "Invalid pagination cursor", "after") from None
-            ordered = [record for record in ordered if key(record) > cursor]
-        page, rest = ordered[:limit], ordered[limit:]
+            records = [record for record in records if key(record) > cursor]
+        # One more than the page tells whether a next page exists, without sorting everything.
+        ordered = heapq.nsmallest(limit + 1, records, key=key)
+        page = ordered[:limit]
         next_uri = None
-        if rest:
+        if len(ordered) > limit:
             params = {name: value for name, value in query.items() if name not in ("after", "limit")}
             params["after"] = _b64(":".join(str(part) for part in key(page[-1])))
             params["limit"] = limit
@@ -1018,13 +1027,13 @@ class BridgeEmulator:
         selected = [
             tx for tx in self.transactions.values()
             if tx["account_id"] in account_ids
-            and (since_ms is None or _ms(tx["updated_at"]) > since_ms)
-            and (until_ms is None or _ms(tx["updated_at"]) < until_ms)
+            and (since_ms is None or tx["updated_ms"] > since_ms)
+            and (until_ms is None or tx["updated_ms"] < until_ms)
             and (min_date is None or tx["date"] >= min_date) and (max_date is None or tx["date"] <= max_date)
         ]
         # Ordered by updated_at then id, like Bridge's cursor (epoch-ms:id): a row updated while a
         # client pages through moves to the end and is still seen.
-        page = self._page(const.PATH_TRANSACTIONS, selected, lambda tx: (_ms(tx["updated_at"]), tx["id"]), query)
+        page = self._page(const.PATH_TRANSACTIONS, selected, lambda tx: (tx["updated_ms"], tx["id"]), query)
         page["resources"] = [self._transaction_json(tx) for tx in page["resources"]]
         return 200, page
 

@@ -317,6 +317,7 @@ class AccountJournal(models.Model):
         for journal in self:
             journal._bank_collect_lock()
             total += len(journal._bank_collect_generate())
+        self.invalidate_recordset(["bank_collect_pending_count", "bank_collect_issue_count"])
         return self.env["bank.collect.provider"]._notification(
             _("Statement lines generated"), _("%(count)s statement lines created.", count=total), "success"
         )
@@ -508,8 +509,8 @@ class AccountJournal(models.Model):
                 }
             except ValueError:
                 raise BankCollectError("malformed", _(
-                    "The aggregator sent transaction %(id)s with an invalid date (%(date)s); nothing was imported.",
-                    id=remote_id, date=tx["date"],
+                    "The aggregator sent transaction %(id)s with an invalid date (%(dates)s); nothing was imported.",
+                    id=remote_id, dates=", ".join(str(tx[k]) for k in ("date", "purchase_date", "debit_date")),
                 )) from None
             if remote_id not in existing:
                 if tx["deleted"] or (start and values["date"] < start):
@@ -632,17 +633,17 @@ class AccountJournal(models.Model):
                 ("journal_id", "=", self.id), ("reference", "in", list(references.values()))
             ])
         }
-        to_create = []
-        for key, line_ids in groups.items():
+        # Oldest first, one at a time: each statement's starting balance is the previous one's end.
+        Line = self.env["account.bank.statement.line"]
+        for key, line_ids in sorted(groups.items(), key=lambda group: min(Line.browse(group[1]).mapped("date"))):
             statement = key if not isinstance(key, str) else existing.get(references.get(key))
             if statement:
-                self.env["account.bank.statement.line"].browse(line_ids).statement_id = statement
-                statement.balance_end_real = statement.balance_end
+                Line.browse(line_ids).statement_id = statement
             else:
                 reference = references.get(key) or f"bank_collect:{self.id}:sync:{fields.Datetime.now()}"
-                to_create.append({"reference": reference, "line_ids": [Command.set(line_ids)]})
-        if to_create:
-            Statement.create(to_create)
+                statement = Statement.create({"reference": reference, "line_ids": [Command.set(line_ids)]})
+            self.env.flush_all()
+            statement.balance_end_real = statement.balance_end
 
     def _bank_collect_check_balance(self, accounts):
         """Compare the aggregator's balance of the collected accounts with the journal's balance

@@ -1,2 +1,4 @@
 from . import test_install
 from . import test_sync
+from . import test_options
+from . import test_faults

@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.tools.misc import format_amount
 
 
 class ConnecticKioskFile(models.Model):
@@ -75,7 +76,7 @@ class ConnecticKioskFile(models.Model):
 
     def _format_total(self):
         self.ensure_one()
-        return f"{self.amount_total:.2f} {self.currency_id.symbol or ''}".strip()
+        return format_amount(self.env, self.amount_total, self.currency_id)
 
     def action_open_payments(self):
         self.ensure_one()

@@ -35,3 +35,19 @@ class TestInstall(TransactionCase):
             cron = self.env.ref(xmlid)
             self.assertTrue(cron.active)
             self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))
+
+    def test_screens_load_for_their_users(self):
+        self.env["res.users"].browse(self.accountant.id).groups_id |= self.env.ref("account.group_account_invoice")
+        as_accountant = self.env(user=self.accountant)
+        screens = {
+            "account.payment": ("pos_kiosk_connectic.account_payment_view_list_connectic", "list"),
+            "connectic.kiosk.file": ("pos_kiosk_connectic.connectic_kiosk_file_view_form", "form"),
+            "connectic.kiosk.import.wizard": ("pos_kiosk_connectic.connectic_kiosk_import_wizard_view_form", "form"),
+        }
+        for model, (xmlid, view_type) in screens.items():
+            with self.subTest(model):
+                views = as_accountant[model].get_views([(self.env.ref(xmlid).id, view_type)])
+                self.assertIn(view_type, views["views"])
+        form = self.env["connectic.kiosk"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("action_test_connection", form)
+        self.assertIn("sftp_private_key", form)

@@ -117,3 +117,28 @@ class TestKioskSftp(KioskCase):
                 KioskSftp("127.0.0.1", server.port, PASSWORD_USER, server.host_key, password="wrong").connect()
             self.assertEqual(caught.exception.kind, "auth")
             self.assertNotIn("wrong", str(caught.exception))
+
+    def test_inactive_kiosk_is_left_alone_by_the_nightly_jobs(self):
+        self.drop(*self._example())
+        self.kiosk.active = False
+        self.env["connectic.kiosk"]._cron_import_payments()
+        self.env["connectic.kiosk"]._cron_export_customers()
+        self.assertFalse(self.kiosk_payments())
+        self.assertEqual(self.server.list("inbound"), ["payments_NANCY-01_20190810_220000.csv"])
+        self.assertEqual(self.server.list("outbound"), [])
+        self.kiosk.active = True
+        self.env["connectic.kiosk"]._cron_import_payments()
+        self.env["connectic.kiosk"]._cron_export_customers()
+        self.assertEqual(len(self.kiosk_payments()), 2)
+        self.assertEqual(len(self.server.list("outbound")), 1)
+        self.assertFalse(self.kiosk.last_error)
+
+    def test_local_server_uses_only_its_own_configuration(self):
+        with open(self.server.config_path, encoding="ascii") as handle:
+            config = handle.read()
+        self.assertTrue(self.server.config_path.startswith(self.server.base_dir))
+        self.assertIn(f"Port {self.server.port}", config)
+        self.assertIn("ListenAddress 127.0.0.1", config)
+        self.assertIn(f"HostKey {self.server.host_key_path}", config)
+        self.assertNotIn(" /etc/", config)
+        self.assertEqual(os.stat(self.server.host_key_path).st_mode & 0o077, 0, "sshd refuses a readable host key")

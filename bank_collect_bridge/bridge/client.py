@@ -16,6 +16,7 @@ import threading
 import time
 
 import requests
+import urllib3
 
 from . import const
 
@@ -377,11 +378,15 @@ class BridgeClient:
                 if idempotent:
                     return _Retry(exc)
                 raise exc from None
-            except requests.exceptions.ConnectionError:
+            except requests.exceptions.ConnectionError as exc:
                 error_code = "connection_error"
-                return _Retry(BridgeTimeoutError(
+                error = BridgeTimeoutError(
                     "Bridge could not be reached (%s %s)" % (method, _path_only(path)),
-                    code=error_code, method=method, path=path))
+                    code=error_code, method=method, path=path)
+                # A connection dropped after the request went out may have done the work.
+                if idempotent or _never_sent(exc):
+                    return _Retry(error)
+                raise error from None
             except requests.exceptions.RequestException as exc:
                 error_code = "request_error"
                 raise BridgeError(
@@ -459,6 +464,23 @@ class _Retry:
 
     def __init__(self, exception):
         self.exception = exception
+
+
+def _never_sent(exc):
+    """True when the connection failed before the request could be sent (refused, DNS...)."""
+    seen = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NewConnectionError):
+            return True
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        pending.extend(cause for cause in (getattr(current, "reason", None), current.__cause__, current.__context__)
+                       if isinstance(cause, BaseException))
+    return False
 
 
 def _path_only(path):

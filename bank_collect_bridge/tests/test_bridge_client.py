@@ -322,6 +322,16 @@ class TestBridgeClientFaults(BridgeEmulatorCase):
             bridge.create_user("partner-10")
         self.assertEqual(len(self.api_paths(const.PATH_USERS)), 1)
 
+    def test_user_creation_not_resent_after_a_dropped_connection(self):
+        self.emulator.timeout_delay = 0.05  # the emulator drops the connection without answering
+        self.emulator.fail_next("POST", "/users$", "timeout")
+        with self.assertRaises(client.BridgeTimeoutError) as caught:
+            self.bridge.create_user("partner-11")
+        self.assertEqual(caught.exception.code, "connection_error")
+        self.assertEqual(len(self.api_paths(const.PATH_USERS)), 1)
+        self.emulator.fail_next("GET", "/items$", "timeout")
+        self.assertEqual(len(self.bridge.list_items(self.user)), 1, "a read is retried")
+
     def test_connection_refused_is_a_timeout_error(self):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -332,6 +342,10 @@ class TestBridgeClientFaults(BridgeEmulatorCase):
             bridge.check_credentials()
         self.assertEqual(caught.exception.code, "connection_error")
         self.assertEqual((bridge.request_count, self.sleeps), (3, [0.5, 1.0]))
+        self.sleeps.clear()
+        with self.assertRaises(client.BridgeTimeoutError):
+            bridge.create_user("partner-12")
+        self.assertEqual(self.sleeps, [0.5, 1.0], "never sent, so even a creation is retried")
 
     def test_malformed_json_is_a_response_error_not_retried(self):
         self.emulator.fail_next("GET", "/items$", "malformed")

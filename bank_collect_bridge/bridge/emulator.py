@@ -1341,6 +1341,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 with emulator._lock:
                     status, payload = emulator._admin(method, path, _json_body(raw, self.headers, strict=False))
+                    self._persist(method, path)
                 self._send_json(status, payload)
             else:
                 with emulator._lock:
@@ -1356,9 +1357,6 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # an emulator bug must show as a 500, like a real server
             sys.stderr.write("[bridge-emulator] internal error on %s %s: %r\n" % (method, path, exc))
             self._send_json(500, {"errors": [{"code": "internal_server_error", "message": "Internal server error"}]})
-        else:
-            if emulator.state_file and method != "GET" and path != const.PATH_TOKEN:
-                emulator.save_state()
 
     def _handle_api(self, method, path, query, raw):
         emulator = self.emulator
@@ -1393,6 +1391,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = _json_body(raw, self.headers, strict=True)
         with emulator._lock:
             status, payload = emulator._route(method, path, query, body, self.headers)
+            self._persist(method, path)
         return self._send_json(status, payload)
 
     def _handle_connect(self, method, path, query, raw):
@@ -1408,9 +1407,15 @@ class _Handler(BaseHTTPRequestHandler):
             form = {key: values[-1] for key, values in parse_qs(raw.decode("utf-8", "replace")).items()}
         with emulator._lock:
             status, page, location = emulator._connect_page(method, match.group(1), match.group(2), form, query)
+            self._persist(method, path)
         if location:
             return self._send(status, b"", "text/plain", {"Location": location})
         return self._send(status, page.encode("utf-8"), "text/html; charset=utf-8")
+
+    def _persist(self, method, path):
+        """Standalone emulator: save the state after a change, before answering."""
+        if self.emulator.state_file and method != "GET" and path != const.PATH_TOKEN:
+            self.emulator.save_state()
 
     def _read_body(self):
         length = int(self.headers.get("Content-Length") or 0)

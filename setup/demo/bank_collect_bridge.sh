@@ -23,6 +23,8 @@ bridge_port_free() {
     "$PYTHON" - "$1" <<'PY' >/dev/null 2>&1
 import socket, sys
 with socket.socket() as probe:
+    # As the emulator's HTTP server does: connections of a previous run in TIME_WAIT do not count.
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     probe.bind(("127.0.0.1", int(sys.argv[1])))
 PY
 }

@@ -203,7 +203,8 @@ class AccountJournal(models.Model):
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
-                    "SELECT id FROM account_journal WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id]
+                    "SELECT id FROM account_journal WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id],
+                    log_exceptions=False,
                 )
         except psycopg2.errors.LockNotAvailable:
             raise BankCollectError("running", _(

@@ -111,16 +111,20 @@ class BankCollectProvider(models.Model):
         return company.compute_fiscalyear_dates(fields.Date.context_today(self))["date_from"]
 
     def _compute_sync_started(self):
-        started = set()
-        if self.ids:
-            self.env.cr.execute(
-                "SELECT DISTINCT provider_id FROM bank_collect_account WHERE provider_id IN %s "
-                "AND last_sync IS NOT NULL",
-                [tuple(self.ids)],
-            )
-            started = {row[0] for row in self.env.cr.fetchall()}
+        started = self._started_ids()
         for provider in self:
             provider.sync_started = provider.id in started
+
+    def _started_ids(self):
+        """Providers of which at least one account has been collected."""
+        if not self.ids:
+            return set()
+        self.env["bank.collect.account"].flush_model(["provider_id", "last_sync"])
+        self.env.cr.execute(
+            "SELECT DISTINCT provider_id FROM bank_collect_account WHERE provider_id IN %s AND last_sync IS NOT NULL",
+            [tuple(self.ids)],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     def _compute_user_count(self):
         counts = {}
@@ -138,17 +142,26 @@ class BankCollectProvider(models.Model):
     def _onchange_environment(self):
         self.api_url = ENVIRONMENT_URLS[self.environment]
 
-    @api.constrains("active", "company_id")
-    def _check_one_active_per_company(self):
-        for provider in self.filtered("active"):
-            others = self.search_count([
-                ("company_id", "=", provider.company_id.id), ("active", "=", True), ("id", "!=", provider.id)
-            ])
-            if others:
+    def _check_one_active_per_company(self, company_ids):
+        """Refuse a second active provider in a company with a clear message (the database's
+        partial unique index is the last guard against concurrent writes)."""
+        for company in self.env["res.company"].browse(company_ids):
+            active = self.with_context(active_test=True).search([("company_id", "=", company.id)]) - self
+            if active:
                 raise ValidationError(_(
-                    "Company %(company)s already has an active bank aggregator: deactivate it before "
-                    "activating %(provider)s.", company=provider.company_id.name, provider=provider.name,
+                    "Company %(company)s already has an active bank aggregator (%(provider)s): deactivate it "
+                    "first.", company=company.name, provider=active[0].name,
                 ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        company_ids = [
+            vals.get("company_id") or self.env.company.id for vals in vals_list if vals.get("active", True)
+        ]
+        if len(company_ids) != len(set(company_ids)):
+            raise ValidationError(_("Only one active bank aggregator per company."))
+        self._check_one_active_per_company(company_ids)
+        return super().create(vals_list)
 
     @api.constrains("country_codes")
     def _check_country_codes(self):
@@ -161,9 +174,16 @@ class BankCollectProvider(models.Model):
                     ))
 
     def write(self, vals):
+        if vals.get("active") or ("company_id" in vals and vals.get("active", True)):
+            targets = self if vals.get("active") else self.filtered("active")
+            company_ids = [vals.get("company_id") or p.company_id.id for p in targets]
+            if len(company_ids) != len(set(company_ids)):
+                raise ValidationError(_("Only one active bank aggregator per company."))
+            targets._check_one_active_per_company(company_ids)
         if "sync_start_date" in vals:
+            started = self._started_ids()
             for provider in self:
-                if provider.sync_started and vals["sync_start_date"] != fields.Date.to_string(provider.sync_start_date):
+                if provider.id in started and vals["sync_start_date"] != fields.Date.to_string(provider.sync_start_date):
                     raise UserError(_(
                         "The sync start date of %(provider)s cannot change once a collection has run.",
                         provider=provider.name,

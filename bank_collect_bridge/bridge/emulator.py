@@ -14,7 +14,24 @@ a deferred-debit card account whose monthly total is debited from the checking a
 Tests drive it in-process (`BridgeEmulator(...).start()`, `add_item`, `fail_next`, ...); the
 standalone demo drives it through the admin routes under `/_emulator/`:
 
-    python bank_collect_bridge/bridge/emulator.py --port 3000 --seed demo
+    python bank_collect_bridge/bridge/emulator.py --port 3000 --seed demo [--state-file FILE]
+
+Admin routes (JSON, no authentication: bind the emulator to a local address):
+    GET  /_emulator/state, /_emulator/requests
+    POST /_emulator/reset, /_emulator/seed-demo
+    POST /_emulator/users {external_user_id}
+    POST /_emulator/items {user_uuid, provider_id, status, status_code_info, accounts, history_start}
+    POST /_emulator/items/<id>/status {status, status_code_info}
+    POST /_emulator/items/<id>/authentication-expiry {expires_at}
+    POST /_emulator/items/<id>/refresh                      (webhooks item.refreshed, item.account.updated)
+    POST /_emulator/transactions {account_id, count | transactions, start_date, end_date, seed}
+    POST /_emulator/transactions/<id>/update {changes}, /_emulator/transactions/<id>/delete
+    POST /_emulator/faults {method, path_regex, kind, times}
+    POST /_emulator/expire-tokens
+    POST /_emulator/webhooks {url, secrets}                 (where events are sent, signed)
+    POST /_emulator/webhooks/send {url, type, content, secret}
+Hosted connect page: GET /connect/session/<id> (bank login; any login, password "wrong" is
+refused), then the one-time code 123456, then a 302 to the session's callback_url.
 """
 import argparse
 import base64
@@ -335,6 +352,11 @@ class BridgeEmulator:
             return self._item_json(item)
 
     def set_authentication_expiry(self, item_id, expires_at):
+        """When the item's strong authentication (SCA, 180 days) ends: datetime, date or ISO text."""
+        if isinstance(expires_at, str):
+            expires_at = _parse_timestamp(expires_at) if "T" in expires_at else datetime.date.fromisoformat(expires_at)
+        if not isinstance(expires_at, datetime.datetime):
+            expires_at = datetime.datetime.combine(expires_at, datetime.time(), datetime.timezone.utc)
         with self._lock:
             item = self._get(self.items, item_id, "item")
             item["authentication_expires_at"] = expires_at
@@ -1200,9 +1222,14 @@ class BridgeEmulator:
             return 201, self.add_item(body.get("user_uuid"), body.get("provider_id", const.DEMO_PROVIDER_ID),
                                       int(body.get("status", 0)), body.get("accounts"), body.get("status_code_info"),
                                       body.get("history_start"))
-        match = re.fullmatch(r"/items/(\d+)/(status|refresh)", route)
+        match = re.fullmatch(r"/items/(\d+)/(status|refresh|authentication-expiry)", route)
         if match and match.group(2) == "status":
             return 200, self.set_item_status(match.group(1), body.get("status", 0), body.get("status_code_info"))
+        if match and match.group(2) == "authentication-expiry":
+            try:
+                return 200, self.set_authentication_expiry(match.group(1), body.get("expires_at") or "")
+            except ValueError:
+                raise EmulatorError(400, "invalid_request", "expires_at must be an ISO date", "expires_at") from None
         if match:
             return 200, self.refresh_item(match.group(1))
         if route == "/transactions":

@@ -497,6 +497,8 @@ class TestBridgeEmulator(BaseCase):
         updated = requests.post(admin + "/transactions/%s/update" % rows[1]["id"], json={"changes": {"amount": 7}})
         self.assertEqual(updated.json()["amount"], 7)
         self.assertEqual(requests.post(admin + "/items/%s/status" % item["id"], json={"status": 0}).json()["status"], 0)
+        expiry = requests.post(admin + "/items/%s/authentication-expiry" % item["id"], json={"expires_at": "2026-12-01"})
+        self.assertEqual(expiry.json()["authentication_expires_at"], "2026-12-01T00:00:00.000Z")
         self.assertEqual(requests.post(admin + "/faults", json={"kind": "429", "path_regex": "/providers"}).status_code,
                          201)
         self.assertEqual(self.api("GET", const.PATH_PROVIDERS).status_code, 429)

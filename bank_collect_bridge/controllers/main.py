@@ -16,7 +16,7 @@ class BankCollectController(http.Controller):
     def _journal_url(self, journal):
         return f"/odoo/action-account.action_account_journal_form/{journal.id}" if journal else "/odoo"
 
-    def _render(self, journal, title, message, level="success", accounts=None, context=None):
+    def _render(self, journal, title, message, level="success", accounts=None, signed=None):
         return request.render("bank_collect_bridge.bank_collect_connect_page", {
             "title": title,
             "message": message,
@@ -24,15 +24,15 @@ class BankCollectController(http.Controller):
             "journal": journal,
             "journal_url": self._journal_url(journal),
             "accounts": accounts,
-            "signed_context": context,
+            "signed_context": signed,
         })
 
-    def _checked_journal(self, context):
-        journal = request.env["account.journal"]._bank_collect_check_context(context)
+    def _checked_journal(self, signed):
+        journal = request.env["account.journal"]._bank_collect_check_context(signed)
         journal.check_access("write")
         return journal
 
-    def _offer_accounts(self, journal, provider, context):
+    def _offer_accounts(self, journal, provider, signed):
         """Link the journal to the account with its IBAN, else show the accounts to choose from."""
         partner = journal.bank_collect_partner_id
         accounts, __ = journal._bank_collect_refresh_accounts(provider, partner)
@@ -55,12 +55,15 @@ class BankCollectController(http.Controller):
         return self._render(journal, _("Choose the bank account"), _(
             "No account of the bank has the IBAN of journal %(journal)s (%(iban)s): choose the account it collects.",
             journal=journal.display_name, iban=journal._bank_collect_iban() or _("none"),
-        ), level="info", accounts=choices, context=context)
+        ), level="info", accounts=choices, signed=signed)
 
     @http.route("/bank_collect/callback", type="http", auth="user", methods=["GET"])
-    def bank_collect_callback(self, context=None, item_id=None, success=None, step=None, user_uuid=None, **kwargs):
+    def bank_collect_callback(self, item_id=None, success=None, step=None, user_uuid=None, **params):
+        # The aggregator echoes our signed token in `context`. No local named `context` or
+        # `kwargs` here: _() looks the language up in them.
+        signed = params.get("context")
         try:
-            journal = self._checked_journal(context)
+            journal = self._checked_journal(signed)
         except (UserError, AccessError) as error:
             return self._render(None, _("Bank connection refused"), str(error), level="danger")
         provider = journal._bank_collect_provider()
@@ -80,26 +83,28 @@ class BankCollectController(http.Controller):
                 "%(journal)s to try again.", step=step or _("unknown"), journal=journal.display_name,
             ), level="warning")
         try:
-            return self._offer_accounts(journal, provider, context)
+            return self._offer_accounts(journal, provider, signed)
         except BankCollectError as error:
             journal._bank_collect_record_issue(error.kind, error.message)
             return self._render(journal, _("Bank connection failed"), error.message, level="danger")
 
     @http.route("/bank_collect/choose", type="http", auth="user", methods=["GET"])
-    def bank_collect_choose(self, context=None, **kwargs):
+    def bank_collect_choose(self, **params):
         """Account choice without the funnel, when the contact's bank is already connected."""
+        signed = params.get("context")
         try:
-            journal = self._checked_journal(context)
-            return self._offer_accounts(journal, journal._bank_collect_provider(), context)
+            journal = self._checked_journal(signed)
+            return self._offer_accounts(journal, journal._bank_collect_provider(), signed)
         except (UserError, AccessError) as error:
             return self._render(None, _("Bank connection refused"), str(error), level="danger")
         except BankCollectError as error:
             return self._render(None, _("Bank connection failed"), error.message, level="danger")
 
     @http.route("/bank_collect/choose", type="http", auth="user", methods=["POST"])
-    def bank_collect_choose_post(self, context=None, account_id=None, **kwargs):
+    def bank_collect_choose_post(self, account_id=None, **params):
+        signed = params.get("context")
         try:
-            journal = self._checked_journal(context)
+            journal = self._checked_journal(signed)
         except (UserError, AccessError) as error:
             return self._render(None, _("Bank connection refused"), str(error), level="danger")
         provider = journal._bank_collect_provider()

@@ -150,10 +150,10 @@ class AccountJournal(models.Model):
         ).hexdigest()[:40]
 
     @api.model
-    def _bank_collect_check_context(self, context):
+    def _bank_collect_check_context(self, signed):
         """The journal a signed `context` names, if it is genuine, unexpired and issued to the
         current user; raises UserError otherwise."""
-        parts = (context or "").split("-")
+        parts = (signed or "").split("-")
         invalid = UserError(_("This bank connection link is invalid or was altered: start again from the journal."))
         if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
             raise invalid

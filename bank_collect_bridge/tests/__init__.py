@@ -5,3 +5,4 @@ from . import test_options
 from . import test_faults
 from . import test_cron
 from . import test_robustness
+from . import test_connect

@@ -26,6 +26,7 @@ class BankCollectEmulatorMixin:
         cls.provider = cls._make_provider(cls.company)
         cls.owner = cls.env["res.partner"].create({"name": "Lucile Bertin", "email": "lucile@example.com"})
         cls.iban_seq = 0
+        cls.journal_seq = 0
 
     def setUp(self):
         super().setUp()
@@ -52,10 +53,11 @@ class BankCollectEmulatorMixin:
     @classmethod
     def _make_journal(cls, name, iban=None, company=None, **values):
         company = company or cls.company
+        cls.journal_seq += 1
         journal = cls.env["account.journal"].create({
             "name": name,
             "type": "bank",
-            "code": "B%03d" % (cls.iban_seq + 100),
+            "code": "BC%03d" % cls.journal_seq,
             "company_id": company.id,
             "bank_statements_source": "bank_collect",
             "bank_collect_partner_id": cls.owner.id,

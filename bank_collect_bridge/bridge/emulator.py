@@ -1325,9 +1325,9 @@ def _page_html(title, body):
 <html lang="fr"><head><meta charset="utf-8"><title>%(title)s - Bridge (émulateur)</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:sans-serif;max-width:28rem;margin:3rem auto;color:#222}label{display:block;margin:.8rem 0}
-input,select{display:block;width:100%%;padding:.4rem;margin-top:.2rem}button{padding:.5rem 1.2rem}
+input,select{display:block;box-sizing:border-box;width:100%%;padding:.4rem;margin-top:.2rem}button{padding:.5rem 1.2rem}
 .error{color:#b00020}.hint{color:#666;font-size:.9em}</style></head>
-<body><h1>%(title)s</h1>%(body)s</body></html>""" % {"title": html.escape(title), "body": body}
+<body><p class="hint">Bridge &middot; émulateur local</p><h1>%(title)s</h1>%(body)s</body></html>""" % {"title": html.escape(title), "body": body}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -468,9 +468,16 @@ class ConnecticKiosk(models.Model):
                 "connectic_journal_to_check": not journal,
                 "connectic_user_id": owner.id if owner else False,
             })
-        return self.env["account.payment"].sudo().with_context(
+        Payment = self.env["account.payment"].sudo().with_context(
             tracking_disable=True, mail_create_nolog=True, mail_notrack=True,
-        ).create(vals_list)
+        )
+        if self.env["account.move"]._get_invoice_in_payment_state() != "in_payment":
+            # Without full accounting, account.payment.create() looks up and writes a fallback
+            # outstanding account payment by payment; look it up once and let the compute use it.
+            probe = Payment.new({"payment_type": "inbound", "company_id": self.company_id.id})
+            account = probe._get_outstanding_account("inbound")
+            Payment = Payment.with_context(connectic_outstanding_accounts=((self.company_id.id, "inbound", account.id),))
+        return Payment.create(vals_list)
 
     def _error_message(self, error):
         """Translated reason of a LineError."""

@@ -64,6 +64,19 @@ class TestKioskImport(KioskCase):
         self.assertEqual(payments.mapped("partner_id"), self.mariton | self.rolin)
         self.assertEqual(str(payments[0].date), "2019-08-10")
 
+    def test_receipts_match_what_odoo_creates(self):
+        """The importer spares Odoo's per-payment account lookup: the accounts must not differ."""
+        self.drop(NAME, self.example_file())
+        self.import_now()
+        for imported in self.kiosk_payments():
+            reference = self.env["account.payment"].create({
+                "payment_type": "inbound", "partner_type": "customer", "partner_id": imported.partner_id.id,
+                "amount": imported.amount, "journal_id": imported.journal_id.id,
+            })
+            fields = ["outstanding_account_id", "destination_account_id", "payment_method_line_id", "currency_id"]
+            self.assertEqual(imported.read(fields)[0] | {"id": 0}, reference.read(fields)[0] | {"id": 0})
+            self.assertTrue(imported.outstanding_account_id)
+
     def test_notification_sent_to_the_group(self):
         self.drop(NAME, self.example_file())
         kiosk_file = self.import_now()

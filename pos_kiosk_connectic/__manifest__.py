@@ -18,6 +18,11 @@
         "views/connectic_kiosk_menus.xml",
         "report/connectic_reports.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "pos_kiosk_connectic/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }

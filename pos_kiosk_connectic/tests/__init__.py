@@ -3,3 +3,4 @@ from . import test_files
 from . import test_sftp
 from . import test_import
 from . import test_export
+from . import test_ui

@@ -1,0 +1,99 @@
+"""One-off SEPA direct debit speed bars of QUALITY.md.
+
+- pain.008 file of 5,000 one-off debits, built and validated against the official XSDs (ISO and EPC):
+  <= 3 s, through the Odoo action the accountant clicks (receipts read, file built, validated, stored,
+  receipts locked).
+- posting 1,000 one-off receipts with reconciliation against the customers' open invoices: ratio
+  <= 1.0 against Odoo's own batched `action_post` of 1,000 identical payments, in the same run.
+
+    KEEP_DB=1 TEST_DB=bct_sepa TEST_ADDONS=sepa_oneoff_portal \
+        setup/test.sh tests/benchmarks/bench_sepa.py -o python_files='bench_*.py' -s
+"""
+import os
+import time
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.sepa_oneoff_portal.sepa import pain008
+
+DEBITS = 5_000
+POSTINGS = int(os.environ.get("BENCH_SEPA_POSTINGS", "1000"))
+FILE_BAR_SECONDS = 3.0
+IBAN = "FR7630006000011234567890189"
+
+
+@tagged("post_install", "-at_install")
+class BenchSepa(TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        # one fresh journal per side, so that neither inherits the other's entries (sequence
+        # numbering cost grows with a journal's history)
+        cls.journal, cls.floor_journal = cls.env["account.journal"].create([
+            {"name": "BENCH one-off debits", "type": "bank", "code": "BSO"},
+            {"name": "BENCH Odoo floor", "type": "bank", "code": "BFL"},
+        ])
+        cls.company.write({
+            "sepa_creditor_identifier": "FR72ZZZ123456",
+            "sepa_oneoff_creditor_iban": "FR1420041010050500013M02606",
+            "sepa_oneoff_creditor_bic": "PSSTFRPPPAR",
+            "sepa_oneoff_journal_id": cls.journal.id,
+            "street": "12 rue des Carmes", "zip": "54000", "city": "Nancy",
+        })
+        cls.partners = cls.env["res.partner"].create([{"name": f"BENCH Débiteur {n}"} for n in range(DEBITS)])
+
+    def _mandates(self, partners, amount_of):
+        now = fields.Datetime.now()
+        mandates = self.env["sepa.oneoff.mandate"].create([{
+            "name": f"RUM-BENCH-{index:08d}-{amount_of(index) * 100:.0f}",
+            "partner_id": partner.id, "iban": IBAN, "bic": "AGRIFRPPXXX", "amount": amount_of(index),
+            "lastname": partner.name, "signed_at": now, "collection_date": fields.Date.today(),
+        } for index, partner in enumerate(partners)])
+        return mandates._sepa_oneoff_create_receipts()
+
+    def test_pain008_file_5000_debits(self):
+        payments = self._mandates(self.partners, lambda i: 10 + (i % 500) / 100)
+        self.env.flush_all()
+        started = time.perf_counter()
+        action = payments.action_sepa_oneoff_export()
+        self.env.flush_all()
+        elapsed = time.perf_counter() - started
+        batch = self.env["sepa.oneoff.batch"].browse(action["res_id"])
+        self.assertEqual(batch.payment_count, DEBITS)
+        print(f"\n[bench] pain.008.001.08 file of {DEBITS} one-off debits (built, XSD-validated, stored, "
+              f"receipts locked): {elapsed:.2f} s (bar {FILE_BAR_SECONDS:.0f} s)")
+        self.assertLessEqual(elapsed, FILE_BAR_SECONDS)
+
+    def test_posting_1000_with_reconciliation(self):
+        ours_partners, floor_partners = self.partners[:POSTINGS], self.partners[POSTINGS:2 * POSTINGS]
+        invoices = self.env["account.move"].create([{
+            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2026-01-15",
+            "invoice_line_ids": [(0, 0, {"name": "Charges", "quantity": 1, "price_unit": 100.0, "tax_ids": []})],
+        } for partner in ours_partners])
+        invoices.action_post()
+        ours = self._mandates(ours_partners, lambda i: 100.0)
+        floor = self.env["account.payment"].create([{
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id,
+            "amount": 100.0, "journal_id": self.floor_journal.id, "date": fields.Date.today(),
+        } for partner in floor_partners])
+        self.env.flush_all()
+
+        started = time.perf_counter()
+        floor.action_post()
+        self.env.flush_all()
+        floor_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        ours.action_sepa_oneoff_post()
+        self.env.flush_all()
+        ours_seconds = time.perf_counter() - started
+
+        self.assertTrue(all(state == "paid" for state in invoices.mapped("payment_state"))
+                        or all(state in ("paid", "in_payment") for state in invoices.mapped("payment_state")))
+        ratio = ours_seconds / floor_seconds
+        print(f"\n[bench] posting {POSTINGS} one-off receipts with reconciliation: {ours_seconds:.2f} s; "
+              f"Odoo's batched action_post of {POSTINGS} payments: {floor_seconds:.2f} s; ratio {ratio:.2f} (bar 1.0)")
+        self.assertLessEqual(ratio, 1.0)

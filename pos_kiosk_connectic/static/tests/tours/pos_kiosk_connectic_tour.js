@@ -25,6 +25,10 @@ registry.category("web_tour.tours").add("pos_kiosk_connectic_collection_draft_to
             run: "click",
         },
         {
+            content: "The wizard is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        {
             content: "Select every receipt",
             trigger: ".o_list_view thead .o_list_record_selector input",
             run: "click",

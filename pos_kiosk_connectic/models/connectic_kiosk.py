@@ -297,13 +297,13 @@ class ConnecticKiosk(models.Model):
     # Import of payments files (PK-3)
     # ------------------------------------------------------------------------------------------
     def action_import_payments(self):
-        summary = []
+        processed = self.env["connectic.kiosk.file"]
         for kiosk in self:
-            files = kiosk.with_company(kiosk.company_id)._import_remote_files()
-            summary += [f"{f.name}: {dict(f._fields['state'].selection)[f.state]}" for f in files]
-        return self._notification(
-            _("Payments import"), "\n".join(summary) or _("No new payments file."), "info",
-        )
+            processed |= kiosk.with_company(kiosk.company_id)._import_remote_files()
+        states = dict(processed._fields["state"]._description_selection(self.env))
+        summary = "\n".join(f"{f.name}: {states[f.state]}" for f in processed)
+        kind = "warning" if "rejected" in processed.mapped("state") else "info"
+        return self._notification(_("Payments import"), summary or _("No new payments file."), kind)
 
     @api.model
     def _cron_import_payments(self):

@@ -138,7 +138,10 @@ class TestKioskImport(KioskCase):
         second = files.write_payments([self.payment_row("K1-000999"), self.payment_row("K1-000124", "81ROLINMAR")])
         other_name = "payments_NANCY-01_20190811_220000.csv"
         self.drop(other_name, second)
-        kiosk_file = self.import_now()[-1]
+        result = self.kiosk.action_import_payments()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertIn(f"{other_name}: Rejected", result["params"]["message"])
+        kiosk_file = self.env["connectic.kiosk.file"].search([("name", "=", other_name)])
         self.assertEqual(kiosk_file.state, "rejected")
         self.assertIn("Line 3, column transaction_id: transaction K1-000124 was already imported",
                       kiosk_file.error_report)

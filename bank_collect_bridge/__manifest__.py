@@ -10,7 +10,10 @@
     "data": [
         "security/bank_collect_security.xml",
         "security/ir.model.access.csv",
+        "security/bank_collect_contact_security.xml",
         "data/ir_cron.xml",
+        "data/ir_cron_reauth.xml",
+        "data/mail_template_data.xml",
         "views/bank_collect_provider_views.xml",
         "views/bank_collect_wizard_views.xml",
         "views/bank_collect_account_views.xml",
@@ -19,7 +22,17 @@
         "views/account_journal_views.xml",
         "views/bank_collect_templates.xml",
         "views/bank_collect_menus.xml",
+        "views/bank_collect_item_views.xml",
+        "views/bank_collect_log_views.xml",
+        "views/account_journal_contact_views.xml",
+        "views/res_partner_views.xml",
+        "views/portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "bank_collect_bridge/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -2,6 +2,10 @@ from . import bank_collect_provider
 from . import bank_collect_account
 from . import bank_collect_transaction
 from . import bank_collect_issue
+from . import bank_collect_item
+from . import bank_collect_log
+from . import bank_collect_api_log
 from . import res_partner
 from . import account_journal
+from . import account_journal_contact
 from . import account_bank_statement

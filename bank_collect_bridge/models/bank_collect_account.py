@@ -16,6 +16,11 @@ class BankCollectAccount(models.Model):
     )
     remote_id = fields.Char(string="Remote id", required=True, readonly=True)
     item_id = fields.Char(string="Connection", readonly=True, help="Aggregator connection (item) of the account.")
+    connection_id = fields.Many2one(
+        "bank.collect.item", string="Bank connection", readonly=True, index=True, ondelete="set null"
+    )
+    connection_state = fields.Selection(related="connection_id.state", string="Status")
+    account_number = fields.Char(compute="_compute_account_number", help="Account number, taken from the IBAN.")
     name = fields.Char(readonly=True)
     iban = fields.Char(string="IBAN", readonly=True)
     account_type = fields.Char(string="Type", readonly=True)
@@ -50,11 +55,19 @@ class BankCollectAccount(models.Model):
                 parts.append(account.iban)
             account.display_name = " - ".join(parts)
 
+    @api.depends("iban")
+    def _compute_account_number(self):
+        for account in self:
+            iban = account.iban or ""
+            # French (and Monaco) IBAN: bank code 5, branch code 5, account number 11, key 2.
+            account.account_number = iban[14:25] if iban[:2] in ("FR", "MC") else iban[4:]
+
     @api.model
     def _bank_collect_upsert(self, provider, partner, remote_accounts, items=None):
         """Create or refresh the records of ``remote_accounts`` (dicts from the provider) in one
         search; returns them in the same order."""
         items = items or {}
+        connections = self.env["bank.collect.item"]._bank_collect_upsert(provider, partner, items)
         existing = {
             account.remote_id: account
             for account in self.search([
@@ -88,6 +101,9 @@ class BankCollectAccount(models.Model):
             account = existing[data["remote_id"]]
             if account.parent_id != (parent or self.browse()):
                 account.parent_id = parent
+            connection = connections.get(data["item_id"])
+            if connection and account.connection_id != connection:
+                account.connection_id = connection
         return self.browse([existing[a["remote_id"]].id for a in remote_accounts])
 
     def action_unlink_journal(self):

@@ -270,12 +270,26 @@ class BankCollectProvider(models.Model):
         """Issue kind for an item status, or False when the item can be collected."""
         return self._dispatch("item_issue_kind", status)
 
+    def _bank_collect_delete_item(self, partner, item_id):
+        """Delete a connection (and its accounts and transactions) at the aggregator."""
+        return self._dispatch("delete_item", partner.sudo(), item_id)
+
+    def _bank_collect_bank_names(self, bank_ids):
+        """{bank id (str): bank name} of the aggregator's banks ``bank_ids``."""
+        return self._dispatch("bank_names", bank_ids)
+
+    def _bank_collect_webhook_secrets(self):
+        provider = self.sudo()
+        return [secret for secret in (provider.webhook_secret, provider.webhook_secret_previous) if secret]
+
     def _bank_collect_on_request(self, method, path, status, duration, error_code):
-        """Hook called after every API request (the path carries no secret); debug log only."""
+        """Hook called after every API request (the path carries no secret): administrators'
+        API log (BC-14)."""
         _logger.debug(
             "bank collection %s: %s %s -> %s in %.2fs %s",
             self.provider, method, path, status, duration, error_code or "",
         )
+        self.env["bank.collect.api.log"]._record(self, method, path, status, duration, error_code)
 
     # ------------------------------------------------------------------
     # Bridge
@@ -371,9 +385,31 @@ class BankCollectProvider(models.Model):
                 "status": int(item.get("status", 0)),
                 "status_info": item.get("status_code_info") or "",
                 "provider_id": item.get("provider_id"),
+                "last_refresh": self._bridge_timestamp(item.get("last_successful_refresh")),
+                "authentication_expires_at": self._bridge_timestamp(item.get("authentication_expires_at")),
             }
             for item in items
         }
+
+    @api.model
+    def _bridge_timestamp(self, value):
+        """Bridge timestamp -> naive UTC datetime, None when absent or unreadable (display only)."""
+        try:
+            return bridge_client.parse_datetime(value).replace(tzinfo=None)
+        except ValueError:
+            return None
+
+    def _bridge_delete_item(self, partner, item_id):
+        with self._bridge_errors():
+            self._bridge_client().delete_item(partner.bank_collect_user_uuid, int(item_id))
+
+    def _bridge_bank_names(self, bank_ids):
+        client = self._bridge_client()
+        names = {}
+        with self._bridge_errors():
+            for bank_id in bank_ids:
+                names[bank_id] = client.get_provider(int(bank_id)).get("name") or ""
+        return names
 
     def _bridge_fetch_accounts(self, partner):
         with self._bridge_errors():

@@ -6,4 +6,8 @@ from . import test_faults
 from . import test_cron
 from . import test_robustness
 from . import test_connect
+from . import test_mail
+from . import test_webhook
+from . import test_portal
+from . import test_log
 from . import test_interrupted

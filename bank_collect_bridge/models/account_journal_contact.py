@@ -1,0 +1,191 @@
+import logging
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from ..exceptions import BankCollectError
+from .bank_collect_item import USER_ACTION_KINDS
+
+_logger = logging.getLogger(__name__)
+
+PORTAL_PATH = "/my/bank-accounts"
+
+
+class AccountJournal(models.Model):
+    """The journal's client contact: invitation to connect the bank (BC-12), re-authentication
+    e-mails (BC-11), what the contact sees on the portal (BC-13) and the connection log (BC-14)."""
+
+    _inherit = "account.journal"
+
+    bank_collect_collaborator_id = fields.Many2one(
+        "res.users", string="Collaborator", readonly=True, copy=False,
+        help="Who attached the contact: copied on the e-mails sent to the contact.",
+    )
+    bank_collect_connection_state = fields.Selection(
+        [("to_connect", "To connect"), ("connected", "Connected"), ("reauth", "To re-authenticate"),
+         ("detached", "Detached")],
+        string="Bank connection", compute="_compute_bank_collect_connection_state",
+    )
+
+    def _compute_bank_collect_connection_state(self):
+        for journal in self:
+            connections = journal.sudo().bank_collect_account_ids.connection_id
+            if journal.bank_collect_link_state == "detached":
+                journal.bank_collect_connection_state = "detached"
+            elif not journal.sudo().bank_collect_account_ids:
+                journal.bank_collect_connection_state = "to_connect"
+            elif connections._needs_owner():
+                journal.bank_collect_connection_state = "reauth"
+            else:
+                journal.bank_collect_connection_state = "connected"
+
+    # ------------------------------------------------------------------
+    # Invitation, attach / detach (BC-12)
+    # ------------------------------------------------------------------
+    def _bank_collect_portal_url(self):
+        """Link of the e-mails: the contact's bank accounts page, through the signup page while
+        the contact has not chosen a password yet."""
+        self.ensure_one()
+        partner = self.bank_collect_partner_id.sudo()
+        path = f"{PORTAL_PATH}?journal={self.id}"
+        if partner.signup_type and partner.user_ids and not any(partner.user_ids.mapped("login_date")):
+            return partner._get_signup_url_for_action(url=path)[partner.id]
+        return f"{self.get_base_url()}{path}"
+
+    def _bank_collect_check_contact(self):
+        for journal in self:
+            partner = journal.bank_collect_partner_id
+            if not partner:
+                raise UserError(_(
+                    "Journal %(journal)s has no attached contact: choose the client who owns the bank access.",
+                    journal=journal.display_name,
+                ))
+            if not partner.email:
+                raise UserError(_(
+                    "Contact %(contact)s of journal %(journal)s has no e-mail address.",
+                    contact=partner.display_name, journal=journal.display_name,
+                ))
+
+    def _bank_collect_send_template(self, xmlid, collaborator):
+        """Send the template to the attached contact, the collaborator in copy."""
+        self.ensure_one()
+        template = self.env.ref(xmlid).sudo()
+        template.with_context(
+            bank_collect_url=self._bank_collect_portal_url(),
+            bank_collect_cc=collaborator.email_formatted if collaborator and collaborator.email else "",
+        ).send_mail(self.id)
+
+    def action_bank_collect_attach(self):
+        """«To attach»: the contact is invited to connect the bank (e-mail, collaborator in copy),
+        or, when the contact's bank is already connected, the collection simply resumes."""
+        self._bank_collect_check_source()
+        self._bank_collect_check_contact()
+        resumed, invited = self.browse(), self.browse()
+        for journal in self:
+            journal.bank_collect_collaborator_id = self.env.user
+            provider = journal._bank_collect_provider()
+            known = self.env["bank.collect.account"].sudo().search([
+                ("provider_id", "=", provider.id), ("partner_id", "=", journal.bank_collect_partner_id.id),
+                ("journal_id", "in", [False, journal.id]),
+            ])
+            match = journal.bank_collect_account_ids or journal._bank_collect_match_accounts(provider, known)
+            if match:
+                journal._bank_collect_link(match)
+                journal._bank_collect_request_sync()
+                resumed |= journal
+                continue
+            journal.bank_collect_link_state = "to_attach"
+            journal._bank_collect_send_template("bank_collect_bridge.mail_template_bank_collect_invitation", self.env.user)
+            invited |= journal
+        notify = self.env["bank.collect.provider"]._notification
+        if invited:
+            return notify(_("Mail sent"), _(
+                "Invitation to connect the bank sent to %(contacts)s.",
+                contacts=", ".join(invited.bank_collect_partner_id.mapped("display_name")),
+            ), "success")
+        return notify(_("Collection resumed"), _(
+            "%(journals)s: the bank is already connected, the collection resumes.",
+            journals=", ".join(resumed.mapped("display_name")),
+        ), "success")
+
+    # ------------------------------------------------------------------
+    # Re-authentication (BC-11)
+    # ------------------------------------------------------------------
+    def _bank_collect_send_reauth_mail(self, automatic=False, collaborator=None):
+        """E-mail the attached contact a link to log in to the bank again. Automatic e-mails go
+        at most once every 3 days per connection; returns whether an e-mail was sent."""
+        self.ensure_one()
+        journal = self.sudo()
+        if not journal.bank_collect_partner_id.email:
+            return False
+        connections = journal.bank_collect_account_ids.connection_id
+        if automatic:
+            if connections and not connections._mail_due():
+                return False
+            collaborator = journal.bank_collect_collaborator_id
+        journal._bank_collect_send_template("bank_collect_bridge.mail_template_bank_collect_reauth", collaborator)
+        connections.reauth_mail_date = fields.Datetime.now()
+        return True
+
+    def action_bank_collect_send_reauth(self):
+        """«Change password»: send the re-authentication e-mail now, the collaborator in copy."""
+        self._bank_collect_check_contact()
+        for journal in self:
+            if not journal.bank_collect_account_ids:
+                raise UserError(_(
+                    "Journal %(journal)s is not connected to a bank account yet: use «Attach» to invite the contact.",
+                    journal=journal.display_name,
+                ))
+            journal._bank_collect_send_reauth_mail(collaborator=self.env.user)
+        return self.env["bank.collect.provider"]._notification(_("Mail sent"), _(
+            "Re-authentication e-mail sent to %(contacts)s.",
+            contacts=", ".join(self.bank_collect_partner_id.mapped("display_name")),
+        ), "success")
+
+    def _bank_collect_record_issue(self, kind, message):
+        issue = super()._bank_collect_record_issue(kind, message)
+        if kind in USER_ACTION_KINDS and self.bank_collect_partner_id and self.bank_collect_account_ids:
+            # The collection stopped before recording the connection's status: record it now,
+            # so that the portal offers to re-authenticate, then tell the owner.
+            try:
+                self._bank_collect_refresh_accounts(self._bank_collect_provider(), self.bank_collect_account_ids[0].partner_id)
+            except BankCollectError as error:
+                _logger.info("bank collection: connections of journal %s not refreshed: %s", self.id, error.message)
+            self._bank_collect_send_reauth_mail(automatic=True)
+        return issue
+
+    # ------------------------------------------------------------------
+    # Connection log (BC-14)
+    # ------------------------------------------------------------------
+    def _bank_collect_connect_action(self, provider, item_id=None):
+        try:
+            action = super()._bank_collect_connect_action(provider, item_id=item_id)
+        except BankCollectError as error:
+            self.env["bank.collect.log"]._log("connect_session", "failure", self, item_ref=item_id, detail=error.message)
+            raise
+        self.env["bank.collect.log"]._log(
+            "connect_session", "success", self, item_ref=item_id,
+            detail=_("Re-authentication of the connection") if item_id else _("New connection"),
+        )
+        return action
+
+    def _bank_collect_run(self, min_date=None, max_date=None):
+        with self.env["bank.collect.api.log"]._during_collection():
+            result = super()._bank_collect_run(min_date=min_date, max_date=max_date)
+        self.env["bank.collect.log"]._log(
+            "sync", "success" if result["ok"] else "failure", self,
+            item_ref=",".join(sorted(set(self.sudo().bank_collect_account_ids.mapped("item_id")))),
+            detail=result["message"],
+        )
+        return result
+
+    # ------------------------------------------------------------------
+    # Portal (BC-13)
+    # ------------------------------------------------------------------
+    def _bank_collect_portal_domain(self, partner):
+        """Journals a portal contact may see: attached to them or to their company."""
+        return [
+            ("bank_statements_source", "=", "bank_collect"),
+            ("bank_collect_partner_id", "in", [partner.id, partner.commercial_partner_id.id]),
+            ("bank_collect_link_state", "!=", "detached"),
+        ]

@@ -1,0 +1,231 @@
+import re
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import BankCollectEmulatorMixin
+
+PORTAL_LOGIN = "lucile.portal@example.com"
+
+
+class PortalFunnelMixin:
+    """The account owner on the aggregator's hosted page, driven over HTTP: that page is another
+    origin, where no browser tour can run."""
+
+    def _drive_funnel(self, url):
+        bank = requests.Session()
+        page = bank.get(url, timeout=10)
+        self.assertEqual(page.status_code, 200)
+        login_action = re.search(r'action="([^"]+/login)"', page.text).group(1)
+        answer = bank.post(urljoin(url, login_action), data={
+            "provider_id": "574", "login": "lucile", "password": "secret", "outcome": "0",
+        }, timeout=10)
+        otp_action = re.search(r'action="([^"]+/otp)"', answer.text).group(1)
+        answer = bank.post(urljoin(url, otp_action), data={"code": "123456"}, allow_redirects=False, timeout=10)
+        self.assertEqual(answer.status_code, 302)
+        callback = answer.headers["Location"]
+        self.assertTrue(callback.startswith(self.base_url() + "/bank_collect/callback"), callback)
+        return callback
+
+    def _funnel_url_of(self, page_text):
+        match = re.search(r'href="([^"]+/connect/session/[^"]+)"', page_text)
+        self.assertTrue(match, "the page links to the aggregator's hosted page")
+        return match.group(1)
+
+    def _csrf(self, page_text):
+        return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalAccess(PortalFunnelMixin, BankCollectEmulatorMixin, HttpCase):
+    """BC-13: /my/bank-accounts shows the contact's journals only, the funnel and the account
+    choice work from the portal, another contact's journal is refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client_user = new_test_user(
+            cls.env, login="bc_portal_client", password="bc_portal_client_pw", groups="base.group_portal",
+            name="Client Portail", email="client.portail@example.com",
+        )
+        cls.other_user = new_test_user(
+            cls.env, login="bc_portal_other", password="bc_portal_other_pw", groups="base.group_portal",
+            name="Autre Client", email="autre.client@example.com",
+        )
+        cls.accountant = new_test_user(
+            cls.env, login="bc_portal_accountant", groups="base.group_user,account.group_account_manager",
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.journal = self._make_journal("Banque Client", self._new_iban(),
+                                          bank_collect_partner_id=self.client_user.partner_id.id)
+        self.other_journal = self._make_journal("Banque Autre", self._new_iban(),
+                                                bank_collect_partner_id=self.other_user.partner_id.id)
+        self.authenticate("bc_portal_client", "bc_portal_client_pw")
+
+    def _connect(self, journal):
+        page = self.url_open("/my/bank-accounts")
+        return self.url_open(f"/my/bank-accounts/{journal.id}/connect", data={"csrf_token": self._csrf(page.text)})
+
+    def test_list_shows_only_my_journals(self):
+        page = self.url_open("/my/bank-accounts")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Banque Client", page.text)
+        self.assertIn("o_bank_collect_connect", page.text)
+        self.assertNotIn("Banque Autre", page.text)
+
+    def test_home_counter(self):
+        answer = self.make_jsonrpc_request("/my/counters", {"counters": ["bank_collect_journal_count"]})
+        self.assertEqual(answer["bank_collect_journal_count"], 1)
+
+    def test_journal_of_my_company_is_mine_too(self):
+        company = self.env["res.partner"].create({"name": "SARL Client", "is_company": True})
+        self.client_user.partner_id.parent_id = company
+        self._make_journal("Banque Societe", self._new_iban(), bank_collect_partner_id=company.id)
+        self.assertIn("Banque Societe", self.url_open("/my/bank-accounts").text)
+
+    def test_another_contacts_journal_is_refused(self):
+        self.assertEqual(self.url_open(f"/my/bank-accounts?journal={self.other_journal.id}").status_code, 404)
+        self.assertEqual(self._connect(self.other_journal).status_code, 404)
+        self.assertFalse(self.env["bank.collect.log"].search([("journal_id", "=", self.other_journal.id)]))
+        self.assertFalse(self.emulator.connect_sessions, "no connect session for someone else's journal")
+
+    def test_connect_choose_and_collect_from_the_portal(self):
+        page = self._connect(self.journal)
+        self.assertEqual(page.status_code, 200)
+        funnel = self._funnel_url_of(page.text)
+        self.assertTrue(funnel.startswith(self.emulator.url))
+        session_log = self.env["bank.collect.log"].search([("event", "=", "connect_session")])
+        self.assertEqual(session_log.user_id, self.client_user)
+        self.assertEqual(session_log.partner_id, self.client_user.partner_id)
+        self.assertEqual(session_log.journal_id, self.journal)
+        self.assertEqual(session_log.result, "success")
+
+        # Another portal contact cannot use this contact's callback.
+        callback = self._drive_funnel(funnel)
+        self.authenticate("bc_portal_other", "bc_portal_other_pw")
+        self.assertIn("Bank connection refused", self.url_open(callback).text)
+        self.authenticate("bc_portal_client", "bc_portal_client_pw")
+
+        page = self.url_open(callback)
+        self.assertIn("Choose the bank account", page.text)
+        callback_logs = self.env["bank.collect.log"].search([("event", "=", "callback")], order="id")
+        self.assertEqual(callback_logs.mapped("result"), ["refused", "success"])
+        self.assertEqual(callback_logs[1].user_id, self.client_user)
+        self.assertTrue(callback_logs[1].item_ref)
+        checking = self.env["bank.collect.account"].search([
+            ("partner_id", "=", self.client_user.partner_id.id), ("account_type", "=", "checking"),
+        ])
+        context = re.search(r'name="context" value="([^"]+)"', page.text).group(1)
+        page = self.url_open("/bank_collect/choose", data={
+            "csrf_token": self._csrf(page.text), "context": context, "account_id": str(checking.id),
+        })
+        self.assertIn("Bank account connected", page.text)
+        self.assertIn('href="/my/bank-accounts"', page.text)
+        self.assertEqual(self.journal.bank_collect_link_state, "attached")
+        self.assertEqual(self.journal.bank_collect_account_ids, checking)
+        self.assertEqual(checking.connection_id.bank_name, "Demo Bank")
+        self.assertIn("o_bank_collect_state_connected", self.url_open("/my/bank-accounts").text)
+        # The accountant's Synchro imports the lines.
+        result = self.journal.with_user(self.accountant).action_bank_collect_sync()
+        self.assertEqual(result["params"]["type"], "success", result)
+        self.assertTrue(self._lines(self.journal))
+
+    def test_reauthenticate_from_the_portal(self):
+        iban = self.journal.bank_account_id.acc_number
+        provider_user = self.provider._bank_collect_ensure_user(self.client_user.partner_id)
+        item = self.emulator.add_item(provider_user, accounts=[{"name": "Compte", "type": "checking", "iban": iban}])
+        self.journal.with_user(self.accountant).action_bank_collect_sync()
+        self.assertEqual(self.journal.bank_collect_link_state, "attached")
+        self.emulator.set_item_status(item["id"], 402)
+        self.journal._bank_collect_run()
+        page = self.url_open("/my/bank-accounts")
+        self.assertIn("o_bank_collect_reauth", page.text)
+        page = self._connect(self.journal)
+        self._funnel_url_of(page.text)
+        session = next(iter(self.emulator.connect_sessions.values()))
+        self.assertEqual(session["item_id"], item["id"], "the funnel reopens the connection to renew")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalInvitation(BankCollectEmulatorMixin, HttpCase):
+    """BC-13: portal access granted from the contact with Odoo's own invitation; resent; the
+    contact's first login is visible."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(
+            cls.env, login="bc_invite_accountant", groups="base.group_user,account.group_account_manager,base.group_partner_manager",
+        )
+
+    def test_grant_resend_and_first_login(self):
+        contact = self.env["res.partner"].create({"name": "Jean Dupont", "email": "jdupont@example.com"})
+        self.assertEqual(contact.bank_collect_portal_state, "none")
+        result = contact.with_user(self.accountant).action_bank_collect_grant_portal()
+        self.assertEqual(result["params"]["title"], "Invitation sent")
+        user = contact.user_ids
+        self.assertTrue(user._is_portal())
+        contact.invalidate_recordset()
+        self.assertEqual(contact.bank_collect_portal_state, "invited")
+        welcome = self.env["mail.mail"].search([("recipient_ids", "in", contact.ids)])
+        self.assertEqual(len(welcome), 1)
+        signup = re.search(r'href="([^"]*/web/signup\?[^"]+)"', welcome.body_html).group(1).replace("&amp;", "&")
+        page = self.url_open(signup[len(self.base_url()):] if signup.startswith("http") else signup)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn('name="confirm_password"', page.text, "the invitation link opens the signup form")
+
+        contact.with_user(self.accountant).action_bank_collect_resend_invitation()
+        self.assertEqual(len(self.env["mail.mail"].search([("recipient_ids", "in", contact.ids)])), 2)
+
+        user.password = "jdupont-password"
+        self.authenticate(user.login, "jdupont-password")
+        contact.invalidate_recordset()
+        self.assertEqual(contact.bank_collect_portal_state, "active")
+        self.assertTrue(contact.bank_collect_login_date)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalTour(PortalFunnelMixin, BankCollectEmulatorMixin, HttpCase):
+    """The whole client journey in headless Chromium: invitation link, signup, /my/bank-accounts,
+    connection, account choice; then the accountant's Synchro imports the lines."""
+
+    def test_client_journey(self):
+        accountant = new_test_user(
+            self.env, login="bc_tour_accountant", groups="base.group_user,account.group_account_manager,base.group_partner_manager",
+            email="claire.tour@example.com",
+        )
+        contact = self.env["res.partner"].create({"name": "Lucile Portail", "email": PORTAL_LOGIN})
+        contact.with_user(accountant).action_bank_collect_grant_portal()
+        journal = self._make_journal("Banque Portail", self._new_iban(), bank_collect_partner_id=contact.id)
+        journal.with_user(accountant).action_bank_collect_attach()
+        invitation = self.env["mail.mail"].search([
+            ("model", "=", "account.journal"), ("res_id", "=", journal.id),
+        ])
+        self.assertEqual(invitation.recipient_ids, contact)
+        link = re.search(r'href="([^"]+)"[^>]*>\s*Connect my bank account', invitation.body_html).group(1)
+        link = link.replace("&amp;", "&")
+        parts = urlsplit(link)
+        self.assertEqual(parts.path, "/web/signup", "the contact has no password yet: the link signs them up")
+
+        self.start_tour(f"{parts.path}?{parts.query}", "bank_collect_portal_signup_tour")
+        user = contact.user_ids
+        self.assertTrue(user.login_date, "the contact is logged in")
+        self.assertEqual(len(self.emulator.connect_sessions), 1)
+        token, session = next(iter(self.emulator.connect_sessions.items()))
+        callback = self._drive_funnel(f"{self.emulator.url}/connect/session/{token}")
+
+        parts = urlsplit(callback)
+        self.start_tour(f"{parts.path}?{parts.query}", "bank_collect_portal_choose_tour", login=PORTAL_LOGIN)
+        self.assertEqual(journal.bank_collect_link_state, "attached")
+        self.assertEqual(journal.bank_collect_account_ids.name, "Compte courant professionnel")
+        result = journal.with_user(accountant).action_bank_collect_sync()
+        self.assertEqual(result["params"]["type"], "success", result)
+        self.assertTrue(self._lines(journal), "the accountant's Synchro imports the lines")
+        events = self.env["bank.collect.log"].search([("journal_id", "=", journal.id)]).mapped("event")
+        self.assertIn("connect_session", events)
+        self.assertIn("callback", events)
+        self.assertIn("sync", events)

@@ -135,9 +135,11 @@ class AccountPayment(models.Model):
             "xml_file": base64.b64encode(xml_bytes),
             "xml_filename": f"{message_id}.xml",
         })
-        # the lock check runs on write: set the batch through the ORM's super path in one batched write
-        super(AccountPayment, payments).write({"sepa_oneoff_batch_id": batch.id, "date": collection_date})
-        mandates.write({"state": "exported"})
+        # one batched write; the receipt date (posting date) is left as is: rewriting it would
+        # recompute every receipt's company-currency amounts
+        payments.write({"sepa_oneoff_batch_id": batch.id})
+        # bulk state change: the batch record is the trace, no chatter tracking per mandate
+        mandates.with_context(tracking_disable=True).write({"state": "exported"})
         return {
             "type": "ir.actions.act_window",
             "res_model": "sepa.oneoff.batch",
@@ -181,7 +183,7 @@ class AccountPayment(models.Model):
         payments = payments.with_context(tracking_disable=True)
         payments.action_post()
         payments._sepa_oneoff_reconcile_oldest_first()
-        payments.sepa_oneoff_mandate_id.sudo().write({"state": "collected"})
+        payments.sepa_oneoff_mandate_id.sudo().with_context(tracking_disable=True).write({"state": "collected"})
         return True
 
     def _sepa_oneoff_reconcile_oldest_first(self):

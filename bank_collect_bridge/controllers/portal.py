@@ -122,5 +122,7 @@ class BankCollectPortalCallback(BankCollectController):
             detail = _("Callback refused: invalid, expired or foreign connection link")
         request.env["bank.collect.log"]._log("callback", result, journal, item_ref=item_id, detail=detail)
         if journal and result == "success":
-            journal.sudo().bank_collect_account_ids.connection_id._bank_collect_fill_bank_names()
+            request.env["bank.collect.item"].sudo().search([
+                ("partner_id", "=", journal.bank_collect_partner_id.id), ("bank_name", "=", False),
+            ])._bank_collect_fill_bank_names()
         return response

@@ -60,8 +60,8 @@ registry.category("web_tour.tours").add("bank_collect_portal_signup_tour", {
 registry.category("web_tour.tours").add("bank_collect_portal_choose_tour", {
     steps: () => [
         {
-            content: "The accounts of the bank are offered, with their balance",
-            trigger: "tr:contains(Compte courant professionnel):contains(12500.00) input[name='account_id']",
+            content: "The accounts of the bank are offered: choose the current account",
+            trigger: "tr:contains(Compte courant professionnel) input[name='account_id']",
             run: "click",
         },
         {

@@ -25,6 +25,12 @@ class AccountPayment(models.Model):
         string="Exported", compute="_compute_sepa_oneoff_exported", store=True,
     )
 
+    _sql_constraints = [
+        # a one-off mandate is collected once: one receipt per mandate, whatever runs at the same time
+        ("sepa_oneoff_mandate_unique", "unique(sepa_oneoff_mandate_id)",
+         "A one-off mandate already has its receipt."),
+    ]
+
     @api.depends("sepa_oneoff_batch_id")
     def _compute_sepa_oneoff_exported(self):
         for payment in self:

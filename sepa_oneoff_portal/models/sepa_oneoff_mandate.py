@@ -138,7 +138,17 @@ class SepaOneoffMandate(models.Model):
 
     def _sepa_oneoff_create_receipts(self):
         """Draft receipts in the collection draft for the signed mandates that have none yet."""
-        todo = self.sudo().filtered(lambda m: m.state == "signed" and not m.payment_id)
+        if not self:
+            return self.env["account.payment"]
+        # several cron workers, or a cron and a click, may run this at once: lock the mandates
+        # (skipping those another transaction holds) and read their receipt again under the lock
+        self.env.cr.execute(
+            "SELECT id FROM sepa_oneoff_mandate WHERE id IN %s AND payment_id IS NULL FOR UPDATE SKIP LOCKED",
+            [tuple(self.ids)],
+        )
+        locked = self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked.invalidate_recordset(["payment_id"])
+        todo = locked.sudo().filtered(lambda m: m.state == "signed" and not m.payment_id)
         if not todo:
             return self.env["account.payment"]
         payments = self.env["account.payment"].sudo().create([m._sepa_oneoff_receipt_values() for m in todo])

@@ -1,11 +1,13 @@
 import datetime
 import re
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.misc import mute_logger
 
 from odoo.addons.sepa_oneoff_portal.sepa import pain008
 
@@ -161,3 +163,12 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
     def test_collection_date_on_target_business_day(self):
         mandate = self._sepa_sign(amount=10.0)
         self.assertEqual(mandate.collection_date, datetime.date(2026, 12, 29))  # 24, 28, 29: 25, 26 are TARGET holidays
+
+    def test_one_receipt_per_mandate_enforced_by_the_database(self):
+        mandate = self._sepa_sign(amount=10.0)
+        with self.assertRaises(psycopg2.errors.UniqueViolation), self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+            self.env["account.payment"].create({
+                "payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer.id,
+                "amount": 10.0, "journal_id": self.journal.id, "sepa_oneoff_mandate_id": mandate.id,
+            })
+            self.env.flush_all()

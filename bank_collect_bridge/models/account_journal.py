@@ -390,7 +390,11 @@ class AccountJournal(models.Model):
         )
         collected = main_accounts
         if "card" in self._bank_collect_types():
-            collected |= accounts.filtered(lambda a: a.parent_id in main_accounts and a.account_type == "card")
+            # A card followed by a journal of its own stays there (its monthly total then stays here).
+            collected |= accounts.filtered(
+                lambda a: a.parent_id in main_accounts and a.account_type == "card"
+                and (not a.journal_id or a.journal_id == self)
+            )
         collected = collected.filtered(lambda a: a.account_type in self._bank_collect_types() or a in main_accounts)
         start = provider.sync_start_date
         rows = []

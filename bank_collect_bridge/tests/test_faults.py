@@ -3,6 +3,7 @@ from odoo.tests import tagged
 from .common import BankCollectCase
 
 TRANSACTIONS = r"/v3/aggregation/transactions"
+ROWS = 520  # two pages of 500: a fault can hit the middle of a pull
 
 
 class _FrenchDate:
@@ -24,8 +25,7 @@ class TestFaults(BankCollectCase):
             {"name": "Compte courant", "type": "checking", "iban": self.iban, "balance": 0.0},
         ])
         self.account = accounts["Compte courant"]
-        # 600 rows: two pages, so that a fault can hit the middle of the pull.
-        self.emulator.add_transactions(self.account["id"], count=600, start_date=self._days_ago(60),
+        self.emulator.add_transactions(self.account["id"], count=ROWS, start_date=self._days_ago(60),
                                        end_date=self._days_ago(1), seed=7)
 
     def _assert_fault_then_recovery(self, kind, expected_issue, fragment, times=4):
@@ -42,7 +42,7 @@ class TestFaults(BankCollectCase):
         self.assertEqual(self.journal.bank_collect_last_error, issue.detail)
         result = self._sync(self.journal)
         self.assertEqual(result["type"], "success", result)
-        self.assertEqual(len(self._lines(self.journal)), 600)
+        self.assertEqual(len(self._lines(self.journal)), ROWS)
         self.assertFalse(self._issues(self.journal), "the next successful sync resolves the issue")
         self.assertEqual(issue.state, "resolved")
 
@@ -71,11 +71,11 @@ class TestFaults(BankCollectCase):
         self.assertEqual(result["type"], "danger")
         self.assertIn(str(added[-1]["id"]), result["message"])
         self.assertEqual(self._issues(self.journal).kind, "malformed")
-        self.assertEqual(len(self._lines(self.journal)), 600, "the 500 rows of the first page are not kept")
+        self.assertEqual(len(self._lines(self.journal)), ROWS, "the 500 rows of the first page are not kept")
         self.emulator.transactions[added[-1]["id"]]["booking_date"] = self._days_ago(1)
         self._sync(self.journal)
-        self.assertEqual(len(self._lines(self.journal)), 1300)
-        self.assertEqual(len(self._staging(self.journal)), 1300)
+        self.assertEqual(len(self._lines(self.journal)), ROWS + 700)
+        self.assertEqual(len(self._staging(self.journal)), ROWS + 700)
 
     def test_expired_token_is_renewed(self):
         self._sync(self.journal)
@@ -83,7 +83,7 @@ class TestFaults(BankCollectCase):
         self.emulator.add_transactions(self.account["id"], transactions=[self._tx(5.0, 1)])
         result = self._sync(self.journal)
         self.assertEqual(result["type"], "success", result)
-        self.assertEqual(len(self._lines(self.journal)), 601)
+        self.assertEqual(len(self._lines(self.journal)), ROWS + 1)
 
     def test_token_refused_after_renewal(self):
         self.emulator.fail_next("*", r"/v3/aggregation/(items|authorization)", "401", times=10)
@@ -117,8 +117,8 @@ class TestFaults(BankCollectCase):
                 else:
                     self.assertEqual(action["params"]["type"], "danger")
                 self.assertIn(kind, self._issues(self.journal).mapped("kind"))
-                self.assertEqual(len(self._lines(self.journal)), 600)
+                self.assertEqual(len(self._lines(self.journal)), ROWS)
         self.emulator.set_item_status(self.item["id"], 0)
         self._sync(self.journal)
-        self.assertEqual(len(self._lines(self.journal)), 601)
+        self.assertEqual(len(self._lines(self.journal)), ROWS + 1)
         self.assertFalse(self._issues(self.journal))

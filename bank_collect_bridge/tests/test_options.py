@@ -44,6 +44,17 @@ class TestJournalOptions(BankCollectCase):
         )
         self.assertFalse(self._issues(self.journal), "journal balance equals checking + card balances")
 
+    def test_card_in_its_own_journal(self):
+        card_journal = self._make_journal("Carte X4242", bank_collect_forced_account_id=str(self.card["id"]))
+        self._card_month()
+        self._sync(card_journal)
+        self._sync(self.journal)
+        self.assertEqual(sorted(self._lines(card_journal).mapped("amount")), [-70.0, -30.0])
+        self.assertEqual(
+            sorted(self._lines(self.journal).mapped("amount")), [-100.0, 500.0],
+            "the monthly total stays on the account when the card has its own journal",
+        )
+
     def test_card_lines_dated_by_debit(self):
         self.journal.bank_collect_card_dating = "debit"
         self._card_month()

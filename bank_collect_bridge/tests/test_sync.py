@@ -137,3 +137,16 @@ class TestSync(BankCollectCase):
         self._sync(self.journal)
         self.assertFalse(self._issues(self.journal))
         self.assertEqual(self._issues(self.journal, "resolved").kind, "balance_difference")
+
+    def test_foreign_currency_row(self):
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        self.env["res.currency.rate"].create({"currency_id": usd.id, "name": self._days_ago(30), "rate": 2.0})
+        self.emulator.add_transactions(self.account["id"], transactions=[
+            self._tx(-30.0, 2, "AMAZON US", currency_code="USD"),
+        ])
+        self._sync(self.journal)
+        line = self._lines(self.journal)
+        self.assertEqual(line.foreign_currency_id, usd)
+        self.assertEqual(line.amount_currency, -30.0)
+        self.assertEqual(line.amount, -15.0, "converted at the company rate of the day")

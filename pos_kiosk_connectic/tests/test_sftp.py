@@ -5,7 +5,7 @@ import secrets
 import subprocess
 import unittest
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.pos_kiosk_connectic.kiosk.sftp import KioskSftp, SftpError
@@ -142,3 +142,14 @@ class TestKioskSftp(KioskCase):
         self.assertIn(f"HostKey {self.server.host_key_path}", config)
         self.assertNotIn(" /etc/", config)
         self.assertEqual(os.stat(self.server.host_key_path).st_mode & 0o077, 0, "sshd refuses a readable host key")
+
+    def test_unreadable_private_key_reported_without_its_text(self):
+        self.kiosk.sftp_private_key = "-----BEGIN OPENSSH PRIVATE KEY-----\nS3cr3tGarbage\n-----END OPENSSH PRIVATE KEY-----"
+        result = self.kiosk.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("private_key: unreadable private key", result["params"]["message"])
+        self.assertNotIn("S3cr3tGarbage", result["params"]["message"])
+
+    def test_host_key_setting_checked(self):
+        with self.assertRaisesRegex(ValidationError, "not a public key line"):
+            self.kiosk.sftp_host_key = "not a key"

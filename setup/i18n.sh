@@ -8,5 +8,5 @@ TEST_CONF="$LOCAL_DIR/odoo-test-$TEST_DB.conf"
 write_odoo_config "$TEST_CONF" 8079
 addons=("$@")
 [ ${#addons[@]} -eq 0 ] && IFS=, read -ra addons <<< "$PROJECT_ADDONS"
-"$PYTHON" "$REPO_ROOT/setup/odoo_db.py" "$TEST_CONF" "$TEST_DB" --modules "l10n_fr_account,$PROJECT_ADDONS"
+"$PYTHON" "$REPO_ROOT/setup/odoo_db.py" "$TEST_CONF" "$TEST_DB" --modules "l10n_fr_account,${TEST_ADDONS:-$PROJECT_ADDONS}"
 "$PYTHON" "$REPO_ROOT/setup/i18n.py" "$TEST_CONF" "$TEST_DB" "${addons[@]}"

@@ -1,5 +1,4 @@
 import datetime
-import logging
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -12,8 +11,6 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..sepa import bank
-
-_logger = logging.getLogger(__name__)
 
 FORM_FIELDS = ("civility", "lastname", "firstname", "company_name", "email", "amount", "iban", "bic")
 REQUIRED_FIELDS = ("lastname", "firstname", "email", "amount", "iban")

@@ -1,14 +1,10 @@
-import logging
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.tools import html2plaintext
 
 from ..sepa import bank
 from ..sepa.target_calendar import add_target_days
-
-_logger = logging.getLogger(__name__)
 
 
 class SepaOneoffMandate(models.Model):
@@ -200,7 +196,7 @@ class SepaOneoffMandate(models.Model):
             return report._render_qweb_pdf("sepa_oneoff_portal.action_report_sepa_oneoff_mandate", self.ids)[0]
         from ..report.mandate_pdf import render_mandate_pdf
         return render_mandate_pdf(_("SEPA Direct Debit Mandate"), self._sepa_oneoff_summary_rows(),
-                                  [html2plaintext(p) for p in (self.mandate_text or "").split("\n\n")])
+                                  (self.mandate_text or "").split("\n\n"))
 
     def _sepa_oneoff_summary_rows(self):
         self.ensure_one()

@@ -9,6 +9,7 @@ import datetime
 import functools
 import os
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 from sepaxml import SepaDD
@@ -47,7 +48,6 @@ def epc_text(value, max_length):
 
 def amount_to_cents(amount):
     """Amount in euros (float, Decimal or str) -> integer cents, rounded half up."""
-    from decimal import ROUND_HALF_UP, Decimal
     return int((Decimal(str(amount)) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 

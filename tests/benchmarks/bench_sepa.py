@@ -8,14 +8,14 @@
 
     KEEP_DB=1 TEST_DB=bct_sepa TEST_ADDONS=sepa_oneoff_portal \
         setup/test.sh tests/benchmarks/bench_sepa.py -o python_files='bench_*.py' -s
+
+BENCH_SEPA_POSTINGS=200 (environment) runs the posting comparison on fewer receipts.
 """
 import os
 import time
 
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
-
-from odoo.addons.sepa_oneoff_portal.sepa import pain008
 
 DEBITS = 5_000
 POSTINGS = int(os.environ.get("BENCH_SEPA_POSTINGS", "1000"))

@@ -17,13 +17,19 @@ PASSWORD_USER = "pk_kiosk_sftp"
 
 
 def ensure_password_user(password):
-    """A dedicated OS account with a password (password login needs a real one); root only."""
+    """A dedicated OS account with a password (password login needs a real one); root only.
+
+    Returns True when this call created the account, so that the caller removes it afterwards.
+    """
+    created = False
     try:
         pwd.getpwnam(PASSWORD_USER)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PASSWORD_USER],
                        check=True, capture_output=True)
+        created = True
     subprocess.run(["chpasswd"], input=f"{PASSWORD_USER}:{password}", text=True, check=True, capture_output=True)
+    return created
 
 
 @tagged("post_install", "-at_install")
@@ -108,7 +114,8 @@ class TestKioskSftp(KioskCase):
     @unittest.skipUnless(os.geteuid() == 0, "password login needs a dedicated OS account (created only as root)")
     def test_password_login(self):
         password = secrets.token_urlsafe(16)
-        ensure_password_user(password)
+        if ensure_password_user(password):
+            self.addCleanup(subprocess.run, ["userdel", PASSWORD_USER], check=False, capture_output=True)
         with LocalSftpServer(user=PASSWORD_USER, password_login=True) as server:
             with KioskSftp("127.0.0.1", server.port, PASSWORD_USER, server.host_key, password=password) as client:
                 client.upload_atomic("inbound", "hello.csv", b"x")

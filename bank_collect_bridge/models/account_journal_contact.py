@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import BankCollectError
 from .bank_collect_item import USER_ACTION_KINDS
@@ -129,6 +129,9 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_send_reauth(self):
         """«Change password»: send the re-authentication e-mail now, the collaborator in copy."""
+        if not any(self.env.user.has_group(group) for group in (
+                "account.group_account_user", "account.group_account_manager")):
+            raise AccessError(_("Only accountants can send e-mails to the contacts of bank journals."))
         self._bank_collect_check_contact()
         for journal in self:
             if not journal.bank_collect_account_ids:

@@ -143,6 +143,8 @@ class BankCollectItem(models.Model):
     def action_delete(self):
         """Delete the connection at the aggregator (its accounts and transactions there go with
         it). Journals stop being collected; lines already imported stay."""
+        # Checked first: nothing may be deleted at the aggregator by someone who cannot delete here.
+        self.check_access("unlink")
         for item in self:
             try:
                 item.provider_id._bank_collect_delete_item(item.partner_id, item.remote_id)

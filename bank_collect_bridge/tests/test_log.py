@@ -87,6 +87,10 @@ class TestConnectionLog(BankCollectCase):
         self.assertEqual(session["item_id"], item["id"])
 
         lines = self._lines(journal)
+        reader = new_test_user(self.env, login="bc_log_reader", groups="base.group_user,account.group_account_user")
+        with self.assertRaises(AccessError):
+            connection.with_user(reader).action_delete()
+        self.assertIn(item["id"], self.emulator.items, "nothing deleted by someone not allowed to")
         connection.with_user(self.accountant).action_delete()
         self.assertFalse(connection.exists())
         self.assertNotIn(item["id"], self.emulator.items, "deleted at the aggregator")

@@ -164,7 +164,14 @@ class BankCollectItem(models.Model):
     @api.model
     def _cron_bank_collect_reauth_reminders(self):
         """E-mail the owners of the connections to renew (BC-11), at most once every 3 days."""
-        items = self.sudo().search([("account_ids.journal_id", "!=", False)])._needs_owner()._mail_due()
+        now = fields.Datetime.now()
+        items = self.sudo().search([
+            ("account_ids.journal_id", "!=", False),
+            "|", ("state", "=", "user_action"),
+            ("authentication_expires_at", "<=", now + timedelta(days=REAUTH_NOTICE_DAYS)),
+            "|", ("reauth_mail_date", "=", False),
+            ("reauth_mail_date", "<=", now - timedelta(days=REAUTH_MAIL_INTERVAL_DAYS)),
+        ])
         journals = items.account_ids.journal_id.filtered(
             lambda j: j.bank_collect_link_state == "attached" and j.bank_collect_partner_id
         )

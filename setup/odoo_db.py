@@ -60,29 +60,24 @@ def main():
             env.ref("base.user_admin").write({"password": "admin"})
 
     modules = [m for m in args.modules.split(",") if m]
-    registry = odoo.modules.registry.Registry(args.database)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        to_install = env["ir.module.module"].search([("name", "in", modules), ("state", "!=", "installed")])
-        to_update = env["ir.module.module"].search([("name", "in", modules), ("state", "=", "installed")])
-        env["ir.module.module"].update_list()
-        print(f"[setup] installing {', '.join(to_install.mapped('name')) or 'nothing new'}; "
-              f"updating {', '.join(to_update.mapped('name')) or 'nothing'}", flush=True)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        modules_rs = env["ir.module.module"].search([("name", "in", modules)])
-        missing = set(modules) - set(modules_rs.mapped("name"))
-        if missing:
-            sys.exit(f"[setup] ERROR: modules not found in the addons path: {', '.join(sorted(missing))}")
-        modules_rs.filtered(lambda m: m.state == "installed").button_upgrade()
-        modules_rs.filtered(lambda m: m.state != "installed").button_install()
-        cr.commit()
+    with odoo.sql_db.db_connect(args.database).cursor() as cr:
+        cr.execute("SELECT name FROM ir_module_module WHERE state = 'installed' AND name IN %s", [tuple(modules)])
+        installed = {name for name, in cr.fetchall()}
+    to_install = [m for m in modules if m not in installed]
+    to_update = [m for m in modules if m in installed]
+    print(f"[setup] installing {', '.join(to_install) or 'nothing new'}; "
+          f"updating {', '.join(to_update) or 'nothing'}", flush=True)
+    # As `odoo-bin -i/-u`: the registry is rebuilt from base up, so that new columns exist before
+    # any module's code reads them.
+    odoo.tools.config["init"] = dict.fromkeys(to_install, 1)
+    odoo.tools.config["update"] = dict.fromkeys(to_update, 1)
     registry = odoo.modules.registry.Registry.new(args.database, update_module=True)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        not_installed = env["ir.module.module"].search([("name", "in", modules), ("state", "!=", "installed")])
-        if not_installed:
-            sys.exit(f"[setup] ERROR: not installed: {', '.join(not_installed.mapped('name'))}")
+        installed = set(env["ir.module.module"].search(
+            [("name", "in", modules), ("state", "=", "installed")]).mapped("name"))
+        if installed != set(modules):
+            sys.exit(f"[setup] ERROR: not installed (see the log above): {', '.join(sorted(set(modules) - installed))}")
         chart = env.company.chart_template
         if "l10n_fr_account" in modules and chart != "fr":
             sys.exit(f"[setup] ERROR: the company has chart of accounts {chart!r}, expected 'fr'")

@@ -134,6 +134,21 @@ class TestPortalAccess(PortalFunnelMixin, BankCollectEmulatorMixin, HttpCase):
         self.assertEqual(result["params"]["type"], "success", result)
         self.assertTrue(self._lines(self.journal))
 
+    def test_second_account_of_a_connected_bank_skips_the_funnel(self):
+        iban = self.journal.bank_account_id.acc_number
+        provider_user = self.provider._bank_collect_ensure_user(self.client_user.partner_id)
+        self.emulator.add_item(provider_user, accounts=[
+            {"name": "Compte", "type": "checking", "iban": iban},
+            {"name": "Compte bis", "type": "checking", "iban": iban[:4] + "14508" + iban[9:14] + "99999999999" + iban[25:]},
+        ])
+        self.journal.with_user(self.accountant).action_bank_collect_sync()
+        second = self._make_journal("Banque Client 2", iban[:4] + "14508" + iban[9:14] + "12312312312" + iban[25:],
+                                    bank_collect_partner_id=self.client_user.partner_id.id)
+        page = self._connect(second)
+        self.assertEqual(urlsplit(page.url).path, "/bank_collect/choose", "straight to the account choice")
+        self.assertIn("Compte bis", page.text)
+        self.assertFalse(self.emulator.connect_sessions, "no new bank login")
+
     def test_reauthenticate_from_the_portal(self):
         iban = self.journal.bank_account_id.acc_number
         provider_user = self.provider._bank_collect_ensure_user(self.client_user.partner_id)

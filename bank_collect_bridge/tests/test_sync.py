@@ -150,3 +150,15 @@ class TestSync(BankCollectCase):
         self.assertEqual(line.foreign_currency_id, usd)
         self.assertEqual(line.amount_currency, -30.0)
         self.assertEqual(line.amount, -15.0, "converted at the company rate of the day")
+
+    def test_dashboard_card_shows_the_last_collection(self):
+        self.emulator.add_transactions(self.account["id"], transactions=[self._tx(100.0, 3)])
+        self._sync(self.journal)
+        data = self.journal._get_journal_dashboard_data_batched()[self.journal.id]
+        self.assertEqual(data["bank_statements_source"], "bank_collect")
+        self.assertTrue(data["bank_collect_last_sync"])
+        self.assertFalse(data["bank_collect_last_error"])
+        self.emulator.set_item_status(self.item["id"], 1003)
+        self._sync(self.journal)
+        data = self.journal._get_journal_dashboard_data_batched()[self.journal.id]
+        self.assertIn("could not be reached", data["bank_collect_last_error"])

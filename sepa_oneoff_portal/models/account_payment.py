@@ -187,10 +187,34 @@ class AccountPayment(models.Model):
         # bulk posting of bank-confirmed debits: no chatter tracking per receipt and entry (the
         # mandate keeps the audit trail), which is most of Odoo's posting time after the entries
         payments = payments.with_context(tracking_disable=True)
+        payments._sepa_oneoff_generate_journal_entries()
         payments.action_post()
         payments._sepa_oneoff_reconcile_oldest_first()
         payments.sepa_oneoff_mandate_id.sudo().with_context(tracking_disable=True).write({"state": "collected"})
         return True
+
+    def _sepa_oneoff_generate_journal_entries(self):
+        """Create the receipts' journal entries (Odoo's own values) in one batch and link them in one
+        query, before Odoo's posting, which then only posts them. Odoo links each entry by a write of
+        its own, and each write walks the dependencies of the receipt: for bulk receipts that was about
+        a fifth of the posting time."""
+        need_move = self.filtered(
+            lambda p: not p.move_id and p.outstanding_account_id
+            # receipts paid by a saved token wait for the provider's answer (module account_payment)
+            and not ("payment_token_id" in p._fields and p.payment_token_id)
+        )
+        if not need_move:
+            return
+        moves = self.env["account.move"].create([payment._generate_move_vals() for payment in need_move])
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_payment AS payment SET move_id = link.move_id "
+            "FROM unnest(%s::int[], %s::int[]) AS link(payment_id, move_id) WHERE payment.id = link.payment_id",
+            [need_move.ids, moves.ids],
+        )
+        need_move.invalidate_recordset(["move_id"])
+        moves.invalidate_recordset(["payment_ids"])
+        need_move.modified(["move_id"])
 
     def _sepa_oneoff_reconcile_oldest_first(self):
         payment_lines = self.move_id.line_ids.filtered(

@@ -249,8 +249,20 @@ class AccountPayment(models.Model):
                     queue.pop(0)
             if len(group) > 1:
                 plan.append(group)
-        if plan:
-            self.env["account.move.line"]._reconcile_plan(plan)
+        if not plan:
+            return
+        lines = self.env["account.move.line"]
+        matched = lines.union(*plan)
+        # Odoo looks for cash-basis taxes (VAT on payments) plan by plan, one empty entry creation
+        # and posting each; when none of the matched entries has such a tax, there is nothing to find
+        has_cash_basis_tax = lines.search_count([
+            ("move_id", "in", matched.move_id.ids),
+            "|", "|",
+            ("tax_line_id.tax_exigibility", "=", "on_payment"),
+            ("tax_ids.tax_exigibility", "=", "on_payment"),
+            ("tax_ids.children_tax_ids.tax_exigibility", "=", "on_payment"),
+        ], limit=1)
+        lines.with_context(no_cash_basis=not has_cash_basis_tax)._reconcile_plan(plan)
 
     def action_sepa_oneoff_return(self):
         """A returned or rejected debit: undo the reconciliation, reverse the posting, mark the

@@ -154,6 +154,28 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
         self.assertAlmostEqual(self.invoice_new.amount_residual, 50.0)
         self.assertAlmostEqual(self.customer.credit, 120.0)
 
+    def test_posting_keeps_vat_on_payments(self):
+        # services invoiced with VAT due on payment (TVA sur les encaissements): the receipt's
+        # reconciliation makes the VAT exigible through a cash-basis entry, as Odoo's own does
+        tax = self.env["account.tax"].search([
+            ("company_id", "=", self.company.id), ("type_tax_use", "=", "sale"),
+            ("tax_exigibility", "=", "on_payment"), ("amount_type", "=", "percent"), ("amount", "=", 20.0),
+        ], limit=1)
+        self.assertTrue(tax, "the French chart has 20% VAT on payments")
+        self.company.tax_exigibility = True
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.other_customer.id, "invoice_date": "2026-01-05",
+            "invoice_line_ids": [(0, 0, {"name": "Honoraires", "quantity": 1, "price_unit": 100.0,
+                                         "tax_ids": [(6, 0, tax.ids)]})],
+        })
+        invoice.action_post()
+        payment = self._sepa_sign(amount=120.0, partner=self.other_customer).payment_id
+        payment.action_sepa_oneoff_post()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        cash_basis = invoice.tax_cash_basis_created_move_ids
+        self.assertEqual(len(cash_basis), 1)
+        self.assertAlmostEqual(sum(cash_basis.line_ids.filtered("tax_line_id").mapped("credit")), 20.0)
+
     def test_return_refused_on_draft(self):
         payment = self._sepa_sign(amount=10.0).payment_id
         with self.assertRaisesRegex(UserError, "Only posted"):

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..sepa import bank, pain008
 
@@ -141,11 +142,11 @@ class AccountPayment(models.Model):
             "xml_file": base64.b64encode(xml_bytes),
             "xml_filename": f"{message_id}.xml",
         })
-        # one batched write; the receipt date (posting date) is left as is: rewriting it would
-        # recompute every receipt's company-currency amounts
-        payments.write({"sepa_oneoff_batch_id": batch.id})
-        # bulk state change: the batch record is the trace, no chatter tracking per mandate
-        mandates.with_context(tracking_disable=True).write({"state": "exported"})
+        # The receipt date (posting date) is left as is: rewriting it would recompute every receipt's
+        # company-currency amounts. Receipts and mandates get the same values, so one UPDATE each: the
+        # ORM's flush writes rows by hundreds with per-row values, half the time of a 5,000-debit file.
+        # No chatter tracking either (these fields are not tracked; the batch record is the trace).
+        self._sepa_oneoff_mark_exported(payments, mandates, batch)
         return {
             "type": "ir.actions.act_window",
             "res_model": "sepa.oneoff.batch",
@@ -153,6 +154,29 @@ class AccountPayment(models.Model):
             "view_mode": "form",
             "target": "current",
         }
+
+    @api.model
+    def _sepa_oneoff_mark_exported(self, payments, mandates, batch):
+        payments.flush_recordset(["sepa_oneoff_batch_id", "sepa_oneoff_exported"])
+        mandates.flush_recordset(["state"])
+        stamp = {"now": self.env.cr.now(), "uid": self.env.uid}
+        self.env.cr.execute(SQL(
+            "UPDATE account_payment SET sepa_oneoff_batch_id = %(batch)s, sepa_oneoff_exported = TRUE, "
+            "write_date = %(now)s, write_uid = %(uid)s WHERE id = ANY(%(ids)s)",
+            batch=batch.id, ids=payments.ids, **stamp,
+        ))
+        self.env.cr.execute(SQL(
+            "UPDATE sepa_oneoff_mandate SET state = 'exported', write_date = %(now)s, write_uid = %(uid)s "
+            "WHERE id = ANY(%(ids)s)",
+            ids=mandates.ids, **stamp,
+        ))
+        payments.invalidate_recordset(["sepa_oneoff_batch_id", "sepa_oneoff_exported", "write_date", "write_uid"])
+        mandates.invalidate_recordset(["state", "write_date", "write_uid"])
+        batch.invalidate_recordset(["payment_ids"])
+        # whatever else depends on them (sepa_oneoff_exported is written above, not recomputed)
+        with self.env.protecting([self._fields["sepa_oneoff_exported"]], payments):
+            payments.modified(["sepa_oneoff_batch_id"])
+        mandates.modified(["state"])
 
     @api.model
     def _sepa_oneoff_file_error_message(self, error):

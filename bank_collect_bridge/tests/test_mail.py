@@ -154,3 +154,26 @@ class TestReauthentication(BankCollectMailMixin, BankCollectCase):
         journal = self._make_journal("Banque Pas Connectee", self._new_iban())
         with self.assertRaisesRegex(Exception, "not connected to a bank account yet"):
             journal.with_user(self.accountant).action_bank_collect_send_reauth()
+
+
+@tagged("post_install", "-at_install")
+class TestMailLanguage(BankCollectMailMixin, BankCollectCase):
+    """The e-mails are written in the contact's language (French and English)."""
+
+    def test_invitation_in_french_and_in_english(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["bank_collect_bridge"], ["fr_FR"], overwrite=True)
+        french = self._make_journal("Banque Francaise", self._new_iban())
+        self.owner.lang = "fr_FR"
+        french.with_user(self.accountant).action_bank_collect_attach()
+        mail = self.env["mail.mail"].search([("model", "=", "account.journal"), ("res_id", "=", french.id)])
+        self.assertIn("connectez votre compte bancaire Banque Francaise", mail.subject)
+        self.assertIn("Connecter mon compte bancaire", mail.body_html)
+        self.assertIn(f"/my/bank-accounts?journal={french.id}", mail.body_html)
+
+        english = self._make_journal("Banque Anglaise", self._new_iban())
+        self.owner.lang = "en_US"
+        english.with_user(self.accountant).action_bank_collect_attach()
+        mail = self.env["mail.mail"].search([("model", "=", "account.journal"), ("res_id", "=", english.id)])
+        self.assertIn("connect your bank account Banque Anglaise", mail.subject)
+        self.assertIn("Connect my bank account", mail.body_html)

@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import psycopg2.errors
 import pytz
@@ -13,13 +13,11 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import BankCollectError
-from .bank_collect_issue import SELF_CLEARING_KINDS
+from .bank_collect_issue import SELF_CLEARING_KINDS, USER_ACTION_KINDS
 
 _logger = logging.getLogger(__name__)
 
 CONTEXT_VALIDITY_SECONDS = 2 * 3600
-# Issue kinds that only the account owner can fix, in the connect funnel.
-USER_ACTION_KINDS = ("wrong_credentials", "bank_action", "sca_required", "pro_validation")
 NIGHTLY_HOUR = 3
 
 

@@ -4,7 +4,7 @@ from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import BankCollectError
-from .bank_collect_item import USER_ACTION_KINDS
+from .bank_collect_issue import USER_ACTION_KINDS
 
 _logger = logging.getLogger(__name__)
 

@@ -19,6 +19,8 @@ ISSUE_KINDS = [
 ]
 # Kinds that a successful collection does not clear: they are cleared by their own check.
 SELF_CLEARING_KINDS = ("balance_difference", "review")
+# Kinds that only the owner of the bank access can fix, in the connect funnel.
+USER_ACTION_KINDS = ("wrong_credentials", "bank_action", "sca_required", "pro_validation")
 
 
 class BankCollectIssue(models.Model):

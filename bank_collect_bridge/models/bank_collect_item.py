@@ -4,13 +4,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import BankCollectError
+from .bank_collect_issue import USER_ACTION_KINDS
 
 # The strong authentication of a connection is renewed this many days before it ends (BC-11).
 REAUTH_NOTICE_DAYS = 14
 # At most one re-authentication e-mail per connection in this many days.
 REAUTH_MAIL_INTERVAL_DAYS = 3
-# Issue kinds of a connection that only its owner can fix, in the connect funnel.
-USER_ACTION_KINDS = ("wrong_credentials", "bank_action", "sca_required", "pro_validation")
 
 
 class BankCollectItem(models.Model):

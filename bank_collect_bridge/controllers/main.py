@@ -38,13 +38,7 @@ class BankCollectController(http.Controller):
         accounts, __ = journal._bank_collect_refresh_accounts(provider, partner)
         match = journal._bank_collect_match_accounts(provider, accounts)
         if match:
-            journal._bank_collect_link(match)
-            journal._bank_collect_request_sync()
-            return self._render(journal, _("Bank account connected"), _(
-                "Journal %(journal)s is now fed by account %(account)s. Its transactions are being collected: "
-                "they will appear in the journal in a few moments.",
-                journal=journal.display_name, account=match.display_name,
-            ))
+            return self._link_and_confirm(journal, match)
         types = journal._bank_collect_types()
         choices = accounts.filtered(lambda a: not types or a.account_type in types)
         if not choices:
@@ -116,6 +110,10 @@ class BankCollectController(http.Controller):
             return self._render(journal, _("Choose the bank account"), _(
                 "Choose one of the accounts listed for journal %(journal)s.", journal=journal.display_name,
             ), level="danger")
+        return self._link_and_confirm(journal, account)
+
+    def _link_and_confirm(self, journal, account):
+        """Feed the journal from the remote account, collect in the background, say so."""
         journal._bank_collect_link(account)
         journal._bank_collect_request_sync()
         return self._render(journal, _("Bank account connected"), _(

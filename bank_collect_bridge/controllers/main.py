@@ -59,7 +59,7 @@ class BankCollectController(http.Controller):
         try:
             journal = self._checked_journal(signed)
         except (UserError, AccessError) as error:
-            return self._render(None, _("Bank connection refused"), str(error), level="danger")
+            return self._refused(error)
         provider = journal._bank_collect_provider()
         partner = journal.bank_collect_partner_id
         _logger.info(
@@ -90,7 +90,7 @@ class BankCollectController(http.Controller):
             journal = self._checked_journal(signed)
             return self._offer_accounts(journal, journal._bank_collect_provider(), signed)
         except (UserError, AccessError) as error:
-            return self._render(None, _("Bank connection refused"), str(error), level="danger")
+            return self._refused(error)
         except BankCollectError as error:
             return self._render(None, _("Bank connection failed"), error.message, level="danger")
 
@@ -100,7 +100,7 @@ class BankCollectController(http.Controller):
         try:
             journal = self._checked_journal(signed)
         except (UserError, AccessError) as error:
-            return self._render(None, _("Bank connection refused"), str(error), level="danger")
+            return self._refused(error)
         provider = journal._bank_collect_provider()
         account = request.env["bank.collect.account"].sudo().search([
             ("provider_id", "=", provider.id), ("partner_id", "=", journal.bank_collect_partner_id.id),
@@ -111,6 +111,10 @@ class BankCollectController(http.Controller):
                 "Choose one of the accounts listed for journal %(journal)s.", journal=journal.display_name,
             ), level="danger")
         return self._link_and_confirm(journal, account)
+
+    def _refused(self, error):
+        """The signed context was altered, expired, or is another user's."""
+        return self._render(None, _("Bank connection refused"), str(error), level="danger")
 
     def _link_and_confirm(self, journal, account):
         """Feed the journal from the remote account, collect in the background, say so."""

@@ -1,5 +1,6 @@
 from . import res_company
 from . import sepa_oneoff_mandate
 from . import sepa_oneoff_batch
+from . import account_move
 from . import account_payment
 from . import res_partner

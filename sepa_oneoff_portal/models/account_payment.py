@@ -212,7 +212,10 @@ class AccountPayment(models.Model):
         # mandate keeps the audit trail), which is most of Odoo's posting time after the entries
         payments = payments.with_context(tracking_disable=True)
         payments._sepa_oneoff_generate_journal_entries()
-        payments.action_post()
+        payments.move_id._sepa_oneoff_subscribe_partners()
+        with self.env["account.move"]._sepa_oneoff_bulk_numbering():
+            payments.action_post()
+            self.env.flush_all()
         payments._sepa_oneoff_reconcile_oldest_first()
         payments.sepa_oneoff_mandate_id.sudo().with_context(tracking_disable=True).write({"state": "collected"})
         return True

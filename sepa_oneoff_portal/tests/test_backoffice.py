@@ -62,8 +62,10 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
             ("model", "=", mandate._name), ("res_id", "=", mandate.id), ("email_to", "=", "debtor@example.com"),
         ])
         self.assertEqual(len(mail), 1)
+        # the signed mandate, kept on the record and sent (its content: test_mandate_pdf)
         self.assertEqual(mail.attachment_ids.mimetype, "application/pdf")
-        self.assertTrue(mail.attachment_ids.raw.startswith(b"%PDF"))
+        self.assertEqual(mail.attachment_ids.name, f"{mandate.name}.pdf")
+        self.assertEqual((mail.attachment_ids.res_model, mail.attachment_ids.res_id), (mandate._name, mandate.id))
         body = mail.body_html
         self.assertIn("**** 0189", body)
         self.assertNotIn("FR7630006000011234567890189", body)
@@ -153,6 +155,37 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
         self.assertAlmostEqual(self.invoice_old.amount_residual, 70.0)
         self.assertAlmostEqual(self.invoice_new.amount_residual, 50.0)
         self.assertAlmostEqual(self.customer.credit, 120.0)
+
+    def test_bulk_posting_numbers_and_followers_as_odoo_does(self):
+        # the bulk posting looks up the journal's last number once and subscribes in one batch: the
+        # entries must still get the numbers and followers Odoo's own posting gives, before and after
+        journal = self.env["account.journal"].create({"name": "Bulk bank", "type": "bank", "code": "BLK"})
+        third_customer = self.env["res.partner"].create({"name": "COPRO Jeanne"})
+
+        def odoo_payment(partner):
+            payment = self.env["account.payment"].create({
+                "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id,
+                "amount": 5.0, "journal_id": journal.id,
+            })
+            payment.action_post()
+            return payment
+
+        before = odoo_payment(self.other_customer)
+        receipts = (self._sepa_sign(amount=10.0).payment_id
+                    | self._sepa_sign(amount=20.0, partner=self.other_customer).payment_id
+                    | self._sepa_sign(amount=30.0, partner=third_customer).payment_id)
+        receipts.action_sepa_oneoff_post(journal=journal)
+        after = odoo_payment(third_customer)
+
+        moves = before.move_id | receipts.move_id.sorted("sequence_number") | after.move_id
+        self.assertEqual(moves.mapped("sequence_prefix"), [before.move_id.sequence_prefix] * 5)
+        first_number = before.move_id.sequence_number
+        self.assertEqual(moves.mapped("sequence_number"), list(range(first_number, first_number + 5)))
+        self.assertEqual(len(set(moves.mapped("name"))), 5)
+        for receipt in receipts:
+            self.assertIn(receipt.partner_id, receipt.move_id.message_partner_ids)
+        # the memo of last numbers lives only during the bulk posting
+        self.assertNotIn("sepa_oneoff_portal.last_sequence", self.env.cr.precommit.data)
 
     def test_posting_keeps_vat_on_payments(self):
         # services invoiced with VAT due on payment (TVA sur les encaissements): the receipt's

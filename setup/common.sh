@@ -132,9 +132,10 @@ ensure_postgres() {
     log "PostgreSQL ${server_version:0:2} ready on $PGHOST:$PGPORT (role $ODOO_DB_USER)"
 }
 
-# System packages the tests and the demo need: a browser for tours, sshd for the kiosk's SFTP server.
+# System packages the tests and the demo need: a browser for tours, sshd for the kiosk's SFTP server,
+# wkhtmltopdf for Odoo's PDF reports (the signed SEPA mandate).
 ensure_system_packages() {
-    local wanted=(git chromium openssh-server openssh-client)
+    local wanted=(git chromium openssh-server openssh-client wkhtmltopdf)
     apt_install "${wanted[@]}"
     command -v chromium >/dev/null || die "chromium not found after install"
     [ -x /usr/sbin/sshd ] || die "/usr/sbin/sshd not found after install"

@@ -3,3 +3,4 @@ from . import test_sepa_lib
 from . import test_portal_tour
 from . import test_portal_http
 from . import test_backoffice
+from . import test_mandate_pdf

@@ -30,6 +30,14 @@ customer = env["res.partner"].search([("ref", "=", "81MARITON")], limit=1) or en
     "street": "3 place Stanislas", "zip": "54000", "city": "Nancy", "country_id": env.ref("base.fr").id,
 })
 portal_user = ensure_user("client", "MARITON Paul", ["base.group_portal"], partner_id=customer.id)
+# the customer's one open invoice: the balance the portal offers to pay by direct debit and the kiosk shows
+if not env["account.move"].search_count([("ref", "=", "LOYER-T4-81MARITON")]):
+    invoice = env["account.move"].create({
+        "move_type": "out_invoice", "partner_id": customer.id, "ref": "LOYER-T4-81MARITON",
+        "invoice_line_ids": [(0, 0, {"name": "Loyer et charges 4e trimestre", "quantity": 1,
+                                     "price_unit": 3817.83, "tax_ids": []})],
+    })
+    invoice.action_post()
 
 demo_dir = os.path.dirname(os.path.abspath(__file__))
 for script in sorted(glob.glob(os.path.join(demo_dir, "*.py"))):

@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from odoo import _, http
 from odoo.http import request
@@ -7,6 +8,8 @@ from ..bridge import webhook as bridge_webhook
 from ..bridge.const import SIGNATURE_HEADER
 
 _logger = logging.getLogger(__name__)
+
+REFUSAL_LOG_INTERVAL = timedelta(minutes=1)
 
 
 class BankCollectWebhook(http.Controller):
@@ -27,8 +30,16 @@ class BankCollectWebhook(http.Controller):
             p for p in providers if bridge_webhook.verify_signature(body, header, p._bank_collect_webhook_secrets())
         ), None)
         if provider is None:
-            reason = _("signature missing") if not header else _("signature invalid")
-            Log._log("webhook", "refused", detail=_("Webhook refused: %(reason)s.", reason=reason))
+            remote_addr = request.httprequest.remote_addr
+            # one entry a minute per address: forged calls in a loop must not fill the log table
+            if Log._webhook_refusal_logged_since(remote_addr, REFUSAL_LOG_INTERVAL):
+                _logger.info("Bank collection webhook refused again from %s (already logged)", remote_addr)
+            else:
+                reason = _("signature missing") if not header else _("signature invalid")
+                Log._log("webhook", "refused", detail=_(
+                    "Webhook refused: %(reason)s. Further refused calls from this address are logged at most "
+                    "once a minute.", reason=reason,
+                ))
             return self._answer(401, "invalid signature")
         try:
             event = bridge_webhook.parse_event(body)

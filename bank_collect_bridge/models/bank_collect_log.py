@@ -34,6 +34,14 @@ class BankCollectLog(models.Model):
     detail = fields.Text(readonly=True)
 
     @api.model
+    def _webhook_refusal_logged_since(self, ip_address, interval):
+        """Whether a refused webhook call from `ip_address` was logged within `interval` (timedelta)."""
+        return bool(self.sudo().search_count([
+            ("event", "=", "webhook"), ("result", "=", "refused"), ("ip_address", "=", ip_address),
+            ("date", ">=", fields.Datetime.now() - interval),
+        ], limit=1))
+
+    @api.model
     def _log(self, event, result, journal=None, partner=None, item_ref=None, detail=None, company=None):
         """Record one event; the user and IP address are those of the current request."""
         journal = journal.sudo() if journal else self.env["account.journal"]

@@ -1,3 +1,4 @@
+import datetime
 import time
 
 from odoo.tests import HttpCase, tagged
@@ -81,6 +82,22 @@ class TestWebhook(BankCollectEmulatorMixin, HttpCase):
         self.assertEqual(len(log), 1)
         self.assertIn("signature invalid", log.detail)
         self.assertNotIn("whsec", log.detail)
+
+    def test_refused_calls_logged_once_a_minute_per_address(self):
+        for _attempt in range(3):
+            status = self.emulator.send_webhook(self.url, "item.account.updated", self._content(), "forged")
+            self.assertEqual(status, 401)
+        self.env.invalidate_all()
+        log = self._logs("refused")
+        self.assertEqual(len(log), 1, "a flood of forged calls makes one entry")
+        self.assertEqual(log.ip_address, "127.0.0.1")
+        # a minute later the next refused call is logged again
+        log.date = log.date - datetime.timedelta(seconds=61)
+        self.env.flush_all()
+        self.assertEqual(self.emulator.send_webhook(self.url, "item.account.updated", self._content(), "forged"), 401)
+        self.env.invalidate_all()
+        self.assertEqual(len(self._logs("refused")), 2)
+        self.assertFalse(self.journal.bank_collect_sync_requested)
 
     def test_missing_signature_changes_nothing(self):
         body = b'{"content": {"item_id": %d}, "timestamp": 1, "type": "item.refreshed"}' % self.item["id"]

@@ -1,7 +1,9 @@
 """Nightly import of payments files over real SFTP (PK-3, PK-4, PK-5, PK-6)."""
 import base64
+import os
 import subprocess
 import sys
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -176,6 +178,26 @@ class TestKioskImport(KioskCase):
         self.assertEqual(len(self.kiosk_payments()), 2)
         self.assertEqual(self.server.list("inbound"), [])
         self.assertEqual(self.server.list("archive"), [NAME])
+
+    def test_file_taken_away_after_listing_is_skipped(self):
+        # another process (the kiosk operator, a second Odoo) removes a file between our listing and
+        # our read: the run imports what is still there and does not fail
+        other = "payments_NANCY-01_20190810_230000.csv"
+        self.drop(NAME, self.example_file())
+        self.drop(other, files.write_payments([self.payment_row("K1-000200", amount="15.00")]))
+        list_files = KioskSftp.list_files
+
+        def list_then_take_away(client, folder):
+            names = list_files(client, folder)
+            os.remove(self.server.path("inbound", NAME))
+            return names
+
+        with patch.object(KioskSftp, "list_files", list_then_take_away):
+            seen = self.import_now()
+        self.assertEqual(seen.mapped("name"), [other])
+        self.assertEqual(self.kiosk_payments().mapped("amount"), [15.0])
+        self.assertEqual(self.server.list("archive"), [other])
+        self.assertFalse(self.kiosk.last_error)
 
     def test_unmapped_method_waits_for_a_journal_before_posting(self):
         self.drop(NAME, files.write_payments([self.payment_row(method="CHEQUE")]))

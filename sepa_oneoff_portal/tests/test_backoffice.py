@@ -158,7 +158,8 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
 
     def test_bulk_posting_numbers_and_followers_as_odoo_does(self):
         # the bulk posting looks up the journal's last number once and subscribes in one batch: the
-        # entries must still get the numbers and followers Odoo's own posting gives, before and after
+        # entries must still get the numbers and followers Odoo's own posting gives, from a new
+        # journal's first number on and after entries Odoo numbered
         journal = self.env["account.journal"].create({"name": "Bulk bank", "type": "bank", "code": "BLK"})
         third_customer = self.env["res.partner"].create({"name": "COPRO Jeanne"})
 
@@ -168,22 +169,25 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
                 "amount": 5.0, "journal_id": journal.id,
             })
             payment.action_post()
-            return payment
+            return payment.move_id
 
-        before = odoo_payment(self.other_customer)
-        receipts = (self._sepa_sign(amount=10.0).payment_id
-                    | self._sepa_sign(amount=20.0, partner=self.other_customer).payment_id
-                    | self._sepa_sign(amount=30.0, partner=third_customer).payment_id)
-        receipts.action_sepa_oneoff_post(journal=journal)
-        after = odoo_payment(third_customer)
+        def bulk(*partners):
+            receipts = self.env["account.payment"].union(*(
+                self._sepa_sign(amount=10.0, partner=partner).payment_id for partner in partners
+            ))
+            receipts.action_sepa_oneoff_post(journal=journal)
+            for receipt in receipts:
+                self.assertIn(receipt.partner_id, receipt.move_id.message_partner_ids)
+            return receipts.move_id.sorted("sequence_number")
 
-        moves = before.move_id | receipts.move_id.sorted("sequence_number") | after.move_id
-        self.assertEqual(moves.mapped("sequence_prefix"), [before.move_id.sequence_prefix] * 5)
-        first_number = before.move_id.sequence_number
-        self.assertEqual(moves.mapped("sequence_number"), list(range(first_number, first_number + 5)))
-        self.assertEqual(len(set(moves.mapped("name"))), 5)
-        for receipt in receipts:
-            self.assertIn(receipt.partner_id, receipt.move_id.message_partner_ids)
+        moves = bulk(self.customer, self.other_customer)
+        moves |= odoo_payment(third_customer)
+        moves |= bulk(third_customer, self.other_customer)
+        moves |= odoo_payment(self.customer)
+
+        self.assertEqual(moves.mapped("sequence_number"), [1, 2, 3, 4, 5, 6])
+        self.assertEqual(len(set(moves.mapped("sequence_prefix"))), 1)
+        self.assertEqual(moves[0].name, moves[3].name[:-1] + "1")  # Odoo's format, e.g. PBLK1/2026/00001
         # the memo of last numbers lives only during the bulk posting
         self.assertNotIn("sepa_oneoff_portal.last_sequence", self.env.cr.precommit.data)
 

@@ -9,3 +9,4 @@ from . import res_partner
 from . import account_journal
 from . import account_journal_contact
 from . import account_bank_statement
+from . import account_move

@@ -585,9 +585,11 @@ class AccountJournal(models.Model):
                 vals["amount_currency"] = tx.amount
                 vals["amount"] = foreign[tx.currency_code]._convert(tx.amount, currency, self.company_id, vals["date"])
             vals_list.append(vals)
-        lines = self.env["account.bank.statement.line"].sudo().with_context(
-            tracking_disable=True
-        ).create(vals_list)
+        with self.env["account.move"]._bank_collect_bulk_numbering():
+            lines = self.env["account.bank.statement.line"].sudo().with_context(
+                tracking_disable=True
+            ).create(vals_list)
+            self.env.flush_all()
         self._bank_collect_group_statements(lines)
         self.env.cr.execute(
             """UPDATE bank_collect_transaction AS t

@@ -36,6 +36,25 @@ class TestSync(BankCollectCase):
         self.assertTrue(self.journal.bank_collect_last_sync)
         self.assertFalse(self._issues(self.journal), self._issues(self.journal).mapped("detail"))
 
+    def test_entries_numbered_as_odoo_numbers_them(self):
+        # the lines are created with one look-up of the journal's last number per date: their entries
+        # must get the numbers Odoo's own creation gives, after and before lines Odoo numbered
+        Line = self.env["account.bank.statement.line"]
+        Line.create({"journal_id": self.journal.id, "date": self._days_ago(9), "payment_ref": "SAISIE", "amount": 5.0})
+        self.emulator.add_transactions(self.account["id"], transactions=[
+            self._tx(10.0 + n, n % 3 + 1, f"OPERATION {n}") for n in range(6)
+        ])
+        self._sync(self.journal)
+        last = Line.create({"journal_id": self.journal.id, "date": self.today, "payment_ref": "SAISIE", "amount": 7.0})
+        moves = self._lines(self.journal).move_id
+        self.assertEqual(len(moves), 8)
+        for prefix, entries in moves.grouped("sequence_prefix").items():  # a new year restarts at 1
+            self.assertEqual(sorted(entries.mapped("sequence_number")), list(range(1, len(entries) + 1)), prefix)
+        self.assertEqual(last.move_id.sequence_number, max(
+            moves.filtered(lambda m: m.sequence_prefix == last.move_id.sequence_prefix).mapped("sequence_number")
+        ))
+        self.assertNotIn("bank_collect_bridge.last_sequence", self.env.cr.precommit.data)
+
     def test_second_sync_imports_only_new_rows(self):
         self.emulator.add_transactions(self.account["id"], transactions=[self._tx(100.0, 3), self._tx(-20.0, 2)])
         self._sync(self.journal)

@@ -19,7 +19,8 @@ class AccountMove(models.Model):
         Odoo numbers each entry by looking up the last number of its journal and period (three
         queries), then takes the next one from its transaction cache of sequences. From the second
         entry on, that cache alone decides the number (the format read from the last number is the
-        same), so remembering the first look-up gives the very same numbers."""
+        same), so remembering the first look-up gives the very same numbers. The bank_collect_bridge
+        addon does the same for its statement lines (independent addons, one override each)."""
         memo_holder = self.env.cr.precommit.data
         memo_holder[_LAST_SEQUENCE_MEMO] = {}
         try:

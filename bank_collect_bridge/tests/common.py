@@ -1,6 +1,10 @@
 """Shared set-up of the bank collection tests: a real Bridge emulator over HTTP, a provider
 pointing at it, a contact owning the bank access and bank journals with IBANs."""
 import datetime
+import re
+from urllib.parse import urljoin
+
+import requests
 
 from odoo import fields
 from odoo.tests import TransactionCase
@@ -103,6 +107,28 @@ class BankCollectEmulatorMixin:
         action = journal.action_bank_collect_sync()
         self.assertEqual(action.get("tag"), "display_notification", action)
         return action["params"]
+
+
+class BankCollectFunnelMixin:
+    """The account owner on the aggregator's hosted page, driven over HTTP (for HttpCase tests):
+    that page is another origin, where no browser tour can run."""
+
+    def _drive_funnel(self, url, outcome=0):
+        """Bank login and one-time code on the hosted page; returns the callback URL the aggregator
+        redirects the browser to."""
+        bank = requests.Session()
+        page = bank.get(url, timeout=10)
+        self.assertEqual(page.status_code, 200)
+        login_action = re.search(r'action="([^"]+/login)"', page.text).group(1)
+        answer = bank.post(urljoin(url, login_action), data={
+            "provider_id": "574", "login": "lucile", "password": "secret", "outcome": str(outcome),
+        }, allow_redirects=True, timeout=10)
+        otp_action = re.search(r'action="([^"]+/otp)"', answer.text).group(1)
+        answer = bank.post(urljoin(url, otp_action), data={"code": "123456"}, allow_redirects=False, timeout=10)
+        self.assertEqual(answer.status_code, 302)
+        callback = answer.headers["Location"]
+        self.assertTrue(callback.startswith(self.base_url() + "/bank_collect/callback"), callback)
+        return callback
 
 
 class BankCollectCase(BankCollectEmulatorMixin, TransactionCase):

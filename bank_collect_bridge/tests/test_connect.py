@@ -1,15 +1,13 @@
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
-
-import requests
+from urllib.parse import parse_qs, urlsplit
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import BankCollectEmulatorMixin
+from .common import BankCollectEmulatorMixin, BankCollectFunnelMixin
 
 
 @tagged("post_install", "-at_install")
-class TestConnectFlow(BankCollectEmulatorMixin, HttpCase):
+class TestConnectFlow(BankCollectFunnelMixin, BankCollectEmulatorMixin, HttpCase):
     """First connection through the aggregator's hosted funnel, then the callback, the account
     choice and the first collection (BC-4)."""
 
@@ -26,23 +24,6 @@ class TestConnectFlow(BankCollectEmulatorMixin, HttpCase):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
         self.journal = self._make_journal("Banque Funnel", self._new_iban())
         self.authenticate("bc_funnel", "bc_funnel_pw")
-
-    def _drive_funnel(self, url, outcome=0):
-        """What the account owner does on the hosted page: bank login, one-time code. Returns the
-        callback URL the aggregator redirects the browser to."""
-        bank = requests.Session()
-        page = bank.get(url, timeout=10)
-        self.assertEqual(page.status_code, 200)
-        login_action = re.search(r'action="([^"]+/login)"', page.text).group(1)
-        answer = bank.post(urljoin(url, login_action), data={
-            "provider_id": "574", "login": "lucile", "password": "secret", "outcome": str(outcome),
-        }, allow_redirects=True, timeout=10)
-        otp_action = re.search(r'action="([^"]+/otp)"', answer.text).group(1)
-        answer = bank.post(urljoin(url, otp_action), data={"code": "123456"}, allow_redirects=False, timeout=10)
-        self.assertEqual(answer.status_code, 302)
-        callback = answer.headers["Location"]
-        self.assertTrue(callback.startswith(self.base_url() + "/bank_collect/callback"), callback)
-        return callback
 
     def _start(self):
         action = self.journal.with_user(self.accountant).action_bank_collect_sync()

@@ -1,33 +1,15 @@
 import re
-from urllib.parse import urljoin, urlsplit
-
-import requests
+from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import BankCollectEmulatorMixin
+from .common import BankCollectEmulatorMixin, BankCollectFunnelMixin
 
 PORTAL_LOGIN = "lucile.portal@example.com"
 
 
-class PortalFunnelMixin:
-    """The account owner on the aggregator's hosted page, driven over HTTP: that page is another
-    origin, where no browser tour can run."""
-
-    def _drive_funnel(self, url):
-        bank = requests.Session()
-        page = bank.get(url, timeout=10)
-        self.assertEqual(page.status_code, 200)
-        login_action = re.search(r'action="([^"]+/login)"', page.text).group(1)
-        answer = bank.post(urljoin(url, login_action), data={
-            "provider_id": "574", "login": "lucile", "password": "secret", "outcome": "0",
-        }, timeout=10)
-        otp_action = re.search(r'action="([^"]+/otp)"', answer.text).group(1)
-        answer = bank.post(urljoin(url, otp_action), data={"code": "123456"}, allow_redirects=False, timeout=10)
-        self.assertEqual(answer.status_code, 302)
-        callback = answer.headers["Location"]
-        self.assertTrue(callback.startswith(self.base_url() + "/bank_collect/callback"), callback)
-        return callback
+class PortalFunnelMixin(BankCollectFunnelMixin):
+    """The funnel from the portal: its link on the page and the form's CSRF token."""
 
     def _funnel_url_of(self, page_text):
         match = re.search(r'href="([^"]+/connect/session/[^"]+)"', page_text)

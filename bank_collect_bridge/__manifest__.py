@@ -5,8 +5,10 @@
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Bank Collect Addons",
+    "maintainers": ["bank-collect-addons"],
+    "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "portal", "mail"],
-    "external_dependencies": {"python": ["requests"]},
+    "external_dependencies": {"python": ["requests", "urllib3", "psycopg2", "pytz", "werkzeug"]},
     "data": [
         "security/bank_collect_security.xml",
         "security/ir.model.access.csv",
@@ -33,6 +35,4 @@
             "bank_collect_bridge/static/tests/tours/*.js",
         ],
     },
-    "installable": True,
-    "application": False,
 }

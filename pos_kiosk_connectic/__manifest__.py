@@ -5,8 +5,10 @@
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Bank Collect Addons",
+    "maintainers": ["bank-collect-addons"],
+    "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["paramiko"]},
+    "external_dependencies": {"python": ["paramiko", "pytz", "markupsafe"]},
     "data": [
         "security/connectic_kiosk_security.xml",
         "security/ir.model.access.csv",
@@ -23,6 +25,4 @@
             "pos_kiosk_connectic/static/tests/tours/*.js",
         ],
     },
-    "installable": True,
-    "application": False,
 }

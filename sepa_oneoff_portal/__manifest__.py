@@ -5,8 +5,10 @@
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Bank Collect Addons",
+    "maintainers": ["bank-collect-addons"],
+    "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "portal", "mail"],
-    "external_dependencies": {"python": ["schwifty", "sepaxml", "lxml", "reportlab"]},
+    "external_dependencies": {"python": ["schwifty", "sepaxml", "text_unidecode", "lxml", "reportlab", "stdnum", "psycopg2"]},
     "data": [
         "security/sepa_oneoff_security.xml",
         "security/ir.model.access.csv",
@@ -30,6 +32,4 @@
             "sepa_oneoff_portal/static/tests/tours/*.js",
         ],
     },
-    "installable": True,
-    "application": False,
 }

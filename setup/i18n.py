@@ -12,8 +12,9 @@ import sys
 
 sys.path.insert(0, os.environ["ODOO_SRC"])
 
-import odoo  # noqa: E402
 import polib  # noqa: E402
+
+import odoo  # noqa: E402
 from odoo.tools.translate import trans_export  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -110,7 +110,7 @@ def _utcnow():
 def parse_datetime(value):
     """Bridge timestamps ("2024-10-16T07:59:11.785Z", sometimes without zone) -> aware UTC datetime."""
     if not isinstance(value, str) or not value:
-        raise ValueError("not a timestamp: %r" % (value,))
+        raise ValueError(f"not a timestamp: {value!r}")
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -164,7 +164,7 @@ class BridgeClient:
         self._app_key = (self.base_url, client_id)
 
     def __repr__(self):
-        return "<BridgeClient %s>" % self.base_url
+        return f"<BridgeClient {self.base_url}>"
 
     # ---------------------------------------------------------------- users and tokens
     def create_user(self, external_user_id=None):
@@ -174,7 +174,7 @@ class BridgeClient:
         return self._expect_keys(user, ("uuid",), "POST", const.PATH_USERS)
 
     def get_user(self, user_uuid):
-        return self._call("GET", "%s/%s" % (const.PATH_USERS, user_uuid))
+        return self._call("GET", f"{const.PATH_USERS}/{user_uuid}")
 
     def list_users(self):
         return list(self._iter_pages(const.PATH_USERS, {"limit": const.PAGE_LIMIT}))
@@ -188,7 +188,7 @@ class BridgeClient:
         return None
 
     def delete_user(self, user_uuid):
-        self._call("DELETE", "%s/%s" % (const.PATH_USERS, user_uuid))
+        self._call("DELETE", f"{const.PATH_USERS}/{user_uuid}")
         with _TOKEN_LOCK:
             _TOKENS.pop(self._app_key + (user_uuid,), None)
 
@@ -235,7 +235,7 @@ class BridgeClient:
         return list(self._iter_pages(const.PATH_PROVIDERS, params))
 
     def get_provider(self, provider_id):
-        return self._call("GET", "%s/%s" % (const.PATH_PROVIDERS, provider_id))
+        return self._call("GET", f"{const.PATH_PROVIDERS}/{provider_id}")
 
     def check_credentials(self):
         """True when Bridge accepts the application credentials; raises BridgeError otherwise."""
@@ -247,10 +247,10 @@ class BridgeClient:
         return list(self._iter_pages(const.PATH_ITEMS, {"limit": const.PAGE_LIMIT}, user_uuid=user_uuid))
 
     def get_item(self, user_uuid, item_id):
-        return self._user_call(user_uuid, "GET", "%s/%s" % (const.PATH_ITEMS, item_id))
+        return self._user_call(user_uuid, "GET", f"{const.PATH_ITEMS}/{item_id}")
 
     def delete_item(self, user_uuid, item_id):
-        self._user_call(user_uuid, "DELETE", "%s/%s" % (const.PATH_ITEMS, item_id))
+        self._user_call(user_uuid, "DELETE", f"{const.PATH_ITEMS}/{item_id}")
 
     def list_accounts(self, user_uuid, item_id=None):
         params = {"limit": const.PAGE_LIMIT}
@@ -259,7 +259,7 @@ class BridgeClient:
         return list(self._iter_pages(const.PATH_ACCOUNTS, params, user_uuid=user_uuid))
 
     def get_account(self, user_uuid, account_id):
-        return self._user_call(user_uuid, "GET", "%s/%s" % (const.PATH_ACCOUNTS, account_id))
+        return self._user_call(user_uuid, "GET", f"{const.PATH_ACCOUNTS}/{account_id}")
 
     def iter_transactions(self, user_uuid, *, account_id=None, since=None, min_date=None, max_date=None,
                           limit=const.PAGE_LIMIT):
@@ -280,7 +280,7 @@ class BridgeClient:
         return self._iter_pages(const.PATH_TRANSACTIONS, params, user_uuid=user_uuid)
 
     def get_transaction(self, user_uuid, transaction_id):
-        return self._user_call(user_uuid, "GET", "%s/%s" % (const.PATH_TRANSACTIONS, transaction_id))
+        return self._user_call(user_uuid, "GET", f"{const.PATH_TRANSACTIONS}/{transaction_id}")
 
     # ---------------------------------------------------------------- plumbing
     def _iter_pages(self, path, params, user_uuid=None):
@@ -295,7 +295,7 @@ class BridgeClient:
             pagination = page.get("pagination") if isinstance(page, dict) else None
             if not isinstance(resources, list) or not isinstance(pagination or {}, dict):
                 raise BridgeResponseError(
-                    "Bridge returned an unexpected list answer for %s" % path, code="malformed_response",
+                    f"Bridge returned an unexpected list answer for {path}", code="malformed_response",
                     method="GET", path=path)
             yield from resources
             next_uri = (pagination or {}).get("next_uri")
@@ -304,7 +304,7 @@ class BridgeClient:
                 break
             if not isinstance(next_uri, str) or not next_uri.startswith("/"):
                 raise BridgeResponseError(
-                    "Bridge returned an unexpected next page address for %s" % path, code="malformed_response",
+                    f"Bridge returned an unexpected next page address for {path}", code="malformed_response",
                     method="GET", path=path)
             next_path, next_params = next_uri, None
 
@@ -332,7 +332,7 @@ class BridgeClient:
         if has_body:
             headers["Content-Type"] = "application/json"
         if token:
-            headers["Authorization"] = "Bearer %s" % token
+            headers["Authorization"] = f"Bearer {token}"
         return headers
 
     def _call(self, method, path, params=None, json_body=None, token=None, idempotent=True):
@@ -368,12 +368,12 @@ class BridgeClient:
             except requests.exceptions.ConnectTimeout:
                 error_code = "timeout"
                 return _Retry(BridgeTimeoutError(
-                    "Bridge did not accept the connection in time (%s %s)" % (method, _path_only(path)),
+                    f"Bridge did not accept the connection in time ({method} {_path_only(path)})",
                     code=error_code, method=method, path=path))
             except requests.exceptions.Timeout:
                 error_code = "timeout"
                 exc = BridgeTimeoutError(
-                    "Bridge did not answer in time (%s %s)" % (method, _path_only(path)),
+                    f"Bridge did not answer in time ({method} {_path_only(path)})",
                     code=error_code, method=method, path=path)
                 if idempotent:
                     return _Retry(exc)
@@ -381,7 +381,7 @@ class BridgeClient:
             except requests.exceptions.ConnectionError as exc:
                 error_code = "connection_error"
                 error = BridgeTimeoutError(
-                    "Bridge could not be reached (%s %s)" % (method, _path_only(path)),
+                    f"Bridge could not be reached ({method} {_path_only(path)})",
                     code=error_code, method=method, path=path)
                 # A connection dropped after the request went out may have done the work.
                 if idempotent or _never_sent(exc):
@@ -390,7 +390,7 @@ class BridgeClient:
             except requests.exceptions.RequestException as exc:
                 error_code = "request_error"
                 raise BridgeError(
-                    "Bridge call failed (%s %s): %s" % (method, _path_only(path), type(exc).__name__),
+                    f"Bridge call failed ({method} {_path_only(path)}): {type(exc).__name__}",
                     code=error_code, method=method, path=path) from None
             status = response.status_code
             if status == 204:
@@ -401,7 +401,7 @@ class BridgeClient:
                 except ValueError:
                     error_code = "malformed_response"
                     raise BridgeResponseError(
-                        "Bridge returned malformed JSON (%s %s, HTTP %s)" % (method, _path_only(path), status),
+                        f"Bridge returned malformed JSON ({method} {_path_only(path)}, HTTP {status})",
                         status=status, code=error_code, method=method, path=path) from None
             exc = self._error_from_response(response, method, path)
             error_code = exc.code
@@ -430,13 +430,13 @@ class BridgeClient:
             cls = BridgeServerError
         else:
             cls = BridgeError
-        text = "Bridge error HTTP %s%s on %s %s" % (
-            status, " (%s)" % code if code else "", method, _path_only(path))
+        text = "Bridge error HTTP {}{} on {} {}".format(
+            status, f" ({code})" if code else "", method, _path_only(path))
         if message:
-            text += ": %s" % message
+            text += f": {message}"
         if prop:
-            text += " [%s]" % prop
-        return cls(self._scrub(text), status=status, code=code or "http_%s" % status, method=method, path=path)
+            text += f" [{prop}]"
+        return cls(self._scrub(text), status=status, code=code or f"http_{status}", method=method, path=path)
 
     def _scrub(self, text):
         """Remove the client secret and cached tokens should Bridge ever echo one back."""
@@ -452,7 +452,7 @@ class BridgeClient:
     def _expect_keys(answer, keys, method, path):
         if not isinstance(answer, dict) or any(key not in answer for key in keys):
             raise BridgeResponseError(
-                "Bridge returned an unexpected answer for %s %s (missing %s)" % (method, path, ", ".join(keys)),
+                "Bridge returned an unexpected answer for {} {} (missing {})".format(method, path, ", ".join(keys)),
                 code="malformed_response", method=method, path=path)
         return answer
 

@@ -292,7 +292,7 @@ class BridgeEmulator:
             if external_user_id is not None and any(
                     user["external_user_id"] == external_user_id for user in self.users.values()):
                 raise EmulatorError(409, "user.already_exists",
-                                    "A user with external_user_id %s already exists" % external_user_id)
+                                    f"A user with external_user_id {external_user_id} already exists")
             user_uuid = str(uuid.uuid4())
             self.users[user_uuid] = {"uuid": user_uuid, "external_user_id": external_user_id,
                                      "seq": next(self._user_seq)}
@@ -304,7 +304,7 @@ class BridgeEmulator:
             user = self.users.get(user_uuid)
             if user is None:
                 raise EmulatorError(401, "user.authentication.unauthorized")
-            token = "%s-%s" % (secrets.token_hex(20), uuid.uuid4())
+            token = f"{secrets.token_hex(20)}-{uuid.uuid4()}"
             expires_at = self.now() + datetime.timedelta(seconds=const.TOKEN_VALIDITY_SECONDS)
             self.tokens[token] = {"user_uuid": user_uuid, "expires_at": expires_at}
             return {"access_token": token, "expires_at": _iso(expires_at), "user": self._user_json(user)}
@@ -323,7 +323,7 @@ class BridgeEmulator:
         transactions from that date to today. Returns the item JSON plus an "accounts" list."""
         with self._lock:
             if user_uuid not in self.users:
-                raise EmulatorError(404, "user.not_found", "User not found: %s" % user_uuid)
+                raise EmulatorError(404, "user.not_found", f"User not found: {user_uuid}")
             provider = self._provider(provider_id)
             now = self.now()
             item = {
@@ -387,7 +387,7 @@ class BridgeEmulator:
                        "clean_description", "operation_type", "category_id", "future", "currency_code"}
             unknown = set(changes) - allowed
             if unknown:
-                raise EmulatorError(400, "invalid_request", "Cannot change %s" % ", ".join(sorted(unknown)))
+                raise EmulatorError(400, "invalid_request", "Cannot change {}".format(", ".join(sorted(unknown))))
             for key, value in changes.items():
                 if key in ("date", "booking_date", "transaction_date", "value_date"):
                     value = _as_date(value)
@@ -435,7 +435,7 @@ class BridgeEmulator:
         for `timeout_delay` seconds, then the connection drops) or "malformed" (200 with broken JSON)."""
         kind = str(kind)
         if kind not in FAULT_KINDS:
-            raise ValueError("fault kind must be one of %s" % ", ".join(FAULT_KINDS))
+            raise ValueError("fault kind must be one of {}".format(", ".join(FAULT_KINDS)))
         with self._lock:
             self.faults.append({"method": (method or "*").upper(), "regex": re.compile(path_regex),
                                 "kind": kind, "remaining": int(times)})
@@ -515,7 +515,7 @@ class BridgeEmulator:
                 "transactions": [_dump_moments(tx) for tx in self.transactions.values()],
                 "webhook_url": self.webhook_url, "webhook_secrets": self.webhook_secrets,
             }
-        temporary = "%s.tmp" % path
+        temporary = f"{path}.tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(state, handle)
         os.replace(temporary, path)
@@ -557,7 +557,7 @@ class BridgeEmulator:
         try:
             return table[int(key)]
         except (KeyError, ValueError, TypeError):
-            raise EmulatorError(404, "%s.not_found" % kind, "%s %s not found" % (kind.capitalize(), key)) from None
+            raise EmulatorError(404, f"{kind}.not_found", f"{kind.capitalize()} {key} not found") from None
 
     @staticmethod
     def _provider(provider_id):
@@ -568,7 +568,7 @@ class BridgeEmulator:
 
     def _set_status(self, item, status, status_code_info=None):
         if status not in const.ITEM_STATUSES:
-            raise EmulatorError(400, "invalid_request", "Unknown item status %s" % status, "status")
+            raise EmulatorError(400, "invalid_request", f"Unknown item status {status}", "status")
         default_info, description = const.ITEM_STATUSES[status]
         item["status"] = status
         item["status_code_info"] = (status_code_info or default_info).lower()
@@ -595,7 +595,7 @@ class BridgeEmulator:
             iban = french_iban(provider["bank_code"], 30 + item["id"] % 900, account_id)
         account = {
             "id": account_id, "item_id": item["id"], "user_uuid": item["user_uuid"],
-            "provider_id": provider["id"], "name": spec.get("name") or "Compte %s" % account_id,
+            "provider_id": provider["id"], "name": spec.get("name") or f"Compte {account_id}",
             "type": account_type, "currency_code": spec.get("currency_code", "EUR"), "iban": iban,
             "pro": bool(spec.get("pro", False)), "opening_balance": float(spec.get("balance", 0.0)),
             "updated_at": self.now(), "linked_account_id": None,
@@ -715,7 +715,7 @@ class BridgeEmulator:
             for debit_date, total in sorted(totals.items()):
                 self._add_transaction(checking, {
                     "amount": round(total, 2), "date": debit_date,
-                    "provider_description": "RELEVE CARTE X4242 DEBIT DIFFERE %s" % debit_date.strftime("%m/%Y"),
+                    "provider_description": "RELEVE CARTE X4242 DEBIT DIFFERE {}".format(debit_date.strftime("%m/%Y")),
                     "clean_description": "Relevé carte X4242", "operation_type": "card", "category_id": 79,
                 })
         if checking:
@@ -796,7 +796,7 @@ class BridgeEmulator:
         return {
             "id": provider["id"], "name": provider["name"], "country_code": provider["country_code"],
             "group_name": provider["group_name"],
-            "images": {"logo": "https://web.bridgeapi.io/img/banks-logo/%s.png" % provider["id"]},
+            "images": {"logo": "https://web.bridgeapi.io/img/banks-logo/{}.png".format(provider["id"])},
             "capabilities": ["aggregation", "account_check"],
             "aggregation_metadata": {"release_status": "active"},
             "health_status": {"aggregation": {"status": "healthy"}},
@@ -849,7 +849,7 @@ class BridgeEmulator:
             params = {name: value for name, value in query.items() if name not in ("after", "limit")}
             params["after"] = _b64(":".join(str(part) for part in key(page[-1])))
             params["limit"] = limit
-            next_uri = "%s?%s" % (path, urlencode(params))
+            next_uri = f"{path}?{urlencode(params)}"
         return {"resources": page, "generated_at": _iso(self.now()), "pagination": {"next_uri": next_uri}}
 
     # ------------------------------------------------------------------ internals: API routes
@@ -922,12 +922,12 @@ class BridgeEmulator:
     def _api_get_user(self, _user, _query, _body, user_uuid):
         user = self.users.get(user_uuid)
         if user is None:
-            raise EmulatorError(404, "user.not_found", "User not found: %s" % user_uuid)
+            raise EmulatorError(404, "user.not_found", f"User not found: {user_uuid}")
         return 200, self._user_json(user)
 
     def _api_delete_user(self, _user, _query, _body, user_uuid):
         if user_uuid not in self.users:
-            raise EmulatorError(404, "user.not_found", "User not found: %s" % user_uuid)
+            raise EmulatorError(404, "user.not_found", f"User not found: {user_uuid}")
         for item in [item for item in self.items.values() if item["user_uuid"] == user_uuid]:
             self._delete_item(item)
         del self.users[user_uuid]
@@ -952,7 +952,7 @@ class BridgeEmulator:
         if item_id is not None:
             item = self.items.get(item_id) if isinstance(item_id, int) else None
             if item is None or item["user_uuid"] != user_uuid:
-                raise EmulatorError(404, "item.not_found", "Item %s not found for user %s" % (item_id, user_uuid))
+                raise EmulatorError(404, "item.not_found", f"Item {item_id} not found for user {user_uuid}")
         elif not body.get("user_email"):
             raise EmulatorError(400, "invalid_request", "user_email is required", "user_email")
         account_types = body.get("account_types", "payment")
@@ -985,19 +985,19 @@ class BridgeEmulator:
             "user_email": body.get("user_email"), "account_types": account_types, "state": "login",
             "outcome": const.ITEM_STATUS_OK, "otp_errors": 0,
         }
-        return 201, {"id": session_id, "url": "%s/connect/session/%s" % (self.url, page_token)}
+        return 201, {"id": session_id, "url": f"{self.url}/connect/session/{page_token}"}
 
     def _user_item(self, user_uuid, item_id):
         item = self.items.get(int(item_id))
         if item is None or item["user_uuid"] != user_uuid:
-            raise EmulatorError(404, "item.not_found", "Item %s not found for user %s" % (item_id, user_uuid))
+            raise EmulatorError(404, "item.not_found", f"Item {item_id} not found for user {user_uuid}")
         return item
 
     def _user_account(self, user_uuid, account_id):
         account = self.accounts.get(int(account_id))
         if account is None or account["user_uuid"] != user_uuid:
             raise EmulatorError(404, "account.not_found",
-                                "Account %s not found for user %s" % (account_id, user_uuid))
+                                f"Account {account_id} not found for user {user_uuid}")
         return account
 
     def _api_list_items(self, user_uuid, query, _body):
@@ -1063,7 +1063,7 @@ class BridgeEmulator:
         tx = self.transactions.get(int(transaction_id))
         if tx is None or self.accounts[tx["account_id"]]["user_uuid"] != user_uuid:
             raise EmulatorError(404, "transaction.not_found",
-                                "Transaction %s not found for user %s" % (transaction_id, user_uuid))
+                                f"Transaction {transaction_id} not found for user {user_uuid}")
         return 200, self._transaction_json(tx)
 
     # ------------------------------------------------------------------ internals: hosted connect page
@@ -1109,11 +1109,11 @@ class BridgeEmulator:
             outcome = const.ITEM_STATUS_OK
         session.update(state="otp", provider_id=provider["id"], outcome=outcome if outcome in dict(
             CONNECT_OUTCOMES) else const.ITEM_STATUS_OK)
-        return 303, None, "/connect/session/%s/otp" % token
+        return 303, None, f"/connect/session/{token}/otp"
 
     def _connect_otp(self, session, token, form):
         if session["state"] != "otp":
-            return 303, None, "/connect/session/%s" % token
+            return 303, None, f"/connect/session/{token}"
         if form.get("code", "").strip() != DEMO_OTP:
             session["otp_errors"] += 1
             return 200, self._otp_form(session, token, "Code incorrect, vérifiez le code reçu par SMS."), None
@@ -1153,8 +1153,8 @@ class BridgeEmulator:
         query = urlencode({key: value for key, value in params.items() if value is not None})
         target = session["callback_url"]
         if not target:
-            return "/connect/done?%s" % query
-        return "%s%s%s" % (target, "&" if "?" in target else "?", query)
+            return f"/connect/done?{query}"
+        return "{}{}{}".format(target, "&" if "?" in target else "?", query)
 
     def _login_form(self, session, token, error=None):
         if session["item_id"]:
@@ -1164,40 +1164,46 @@ class BridgeEmulator:
         else:
             provider = None
         if provider:
-            bank = "<p>Banque : <strong>%s</strong></p>" % html.escape(provider["name"])
+            bank = "<p>Banque : <strong>{}</strong></p>".format(html.escape(provider["name"]))
         else:
             options = "".join(
                 '<option value="%d"%s>%s</option>' % (
                     p["id"], " selected" if p["id"] == const.DEMO_PROVIDER_ID else "", html.escape(p["name"]))
                 for p in PROVIDERS if p["country_code"] == session["country_code"])
-            bank = '<label>Banque <select name="provider_id">%s</select></label>' % options
+            bank = f'<label>Banque <select name="provider_id">{options}</select></label>'
         outcomes = "".join('<option value="%d">%s</option>' % (code, html.escape(label))
                            for code, label in CONNECT_OUTCOMES)
-        body = """%(error)s
-<form method="post" action="/connect/session/%(token)s/login">
-  %(bank)s
+        body = """{error}
+<form method="post" action="/connect/session/{token}/login">
+  {bank}
   <label>Identifiant <input name="login" autocomplete="username" required></label>
   <label>Mot de passe <input name="password" type="password" autocomplete="current-password" required></label>
-  <label>Résultat simulé <select name="outcome">%(outcomes)s</select></label>
+  <label>Résultat simulé <select name="outcome">{outcomes}</select></label>
   <button type="submit">Se connecter</button>
 </form>
 <p class="hint">Banque de démonstration : tout identifiant convient ; le mot de passe « wrong » est refusé.</p>
-<p><a href="/connect/session/%(token)s/cancel?step=bank_creds_form">Annuler</a></p>""" % {
-            "error": '<p class="error">%s</p>' % html.escape(error) if error else "", "token": token,
-            "bank": bank, "outcomes": outcomes}
+<p><a href="/connect/session/{token}/cancel?step=bank_creds_form">Annuler</a></p>""".format(
+            error=f'<p class="error">{html.escape(error)}</p>' if error else "",
+            token=token,
+            bank=bank,
+            outcomes=outcomes,
+        )
         title = "Mettre à jour la connexion" if session["item_id"] else "Connecter votre banque"
         return _page_html(title, body)
 
     def _otp_form(self, session, token, error=None):
-        body = """%(error)s
+        body = """{error}
 <p>Saisissez le code à usage unique envoyé par votre banque.</p>
-<form method="post" action="/connect/session/%(token)s/otp">
+<form method="post" action="/connect/session/{token}/otp">
   <label>Code <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>
   <button type="submit">Valider</button>
 </form>
-<p class="hint">Banque de démonstration : le code est %(otp)s.</p>
-<p><a href="/connect/session/%(token)s/cancel?step=otp_form">Annuler</a></p>""" % {
-            "error": '<p class="error">%s</p>' % html.escape(error) if error else "", "token": token, "otp": DEMO_OTP}
+<p class="hint">Banque de démonstration : le code est {otp}.</p>
+<p><a href="/connect/session/{token}/cancel?step=otp_form">Annuler</a></p>""".format(
+            error=f'<p class="error">{html.escape(error)}</p>' if error else "",
+            token=token,
+            otp=DEMO_OTP,
+        )
         return _page_html("Authentification forte", body)
 
     # ------------------------------------------------------------------ internals: admin routes
@@ -1298,7 +1304,7 @@ def _as_date(value):
 def _int_param(query, name):
     value = query.get(name, "")
     if not re.fullmatch(r"\d+", value):
-        raise EmulatorError(400, "invalid_request", "%s must be an integer" % name, name)
+        raise EmulatorError(400, "invalid_request", f"{name} must be an integer", name)
     return int(value)
 
 
@@ -1308,7 +1314,7 @@ def _timestamp_param(query, name):
     try:
         return _parse_timestamp(query[name])
     except ValueError:
-        raise EmulatorError(400, "invalid_request", "%s must be an ISO 8601 timestamp" % name, name) from None
+        raise EmulatorError(400, "invalid_request", f"{name} must be an ISO 8601 timestamp", name) from None
 
 
 def _date_param(query, name):
@@ -1317,17 +1323,17 @@ def _date_param(query, name):
     try:
         return datetime.date.fromisoformat(query[name])
     except ValueError:
-        raise EmulatorError(400, "invalid_request", "%s must be a YYYY-MM-DD date" % name, name) from None
+        raise EmulatorError(400, "invalid_request", f"{name} must be a YYYY-MM-DD date", name) from None
 
 
 def _page_html(title, body):
     return """<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8"><title>%(title)s - Bridge (émulateur)</title>
+<html lang="fr"><head><meta charset="utf-8"><title>{title} - Bridge (émulateur)</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:sans-serif;max-width:28rem;margin:3rem auto;color:#222}label{display:block;margin:.8rem 0}
-input,select{display:block;box-sizing:border-box;width:100%%;padding:.4rem;margin-top:.2rem}button{padding:.5rem 1.2rem}
-.error{color:#b00020}.hint{color:#666;font-size:.9em}</style></head>
-<body><p class="hint">Bridge &middot; émulateur local</p><h1>%(title)s</h1>%(body)s</body></html>""" % {"title": html.escape(title), "body": body}
+<style>body{{font-family:sans-serif;max-width:28rem;margin:3rem auto;color:#222}}label{{display:block;margin:.8rem 0}}
+input,select{{display:block;box-sizing:border-box;width:100%;padding:.4rem;margin-top:.2rem}}button{{padding:.5rem 1.2rem}}
+.error{{color:#b00020}}.hint{{color:#666;font-size:.9em}}</style></head>
+<body><p class="hint">Bridge &middot; émulateur local</p><h1>{title}</h1>{body}</body></html>""".format(title=html.escape(title), body=body)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1382,7 +1388,7 @@ class _Handler(BaseHTTPRequestHandler):
         except EmulatorError as exc:
             self._send_json(exc.status, exc.body())
         except Exception as exc:  # an emulator bug must show as a 500, like a real server
-            sys.stderr.write("[bridge-emulator] internal error on %s %s: %r\n" % (method, path, exc))
+            sys.stderr.write(f"[bridge-emulator] internal error on {method} {path}: {exc!r}\n")
             self._send_json(500, {"errors": [{"code": "internal_server_error", "message": "Internal server error"}]})
 
     def _handle_api(self, method, path, query, raw):
@@ -1405,7 +1411,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not version:
             raise EmulatorError(400, "invalid_request", "Missing Bridge-Version header", "Bridge-Version")
         if version != const.BRIDGE_VERSION:
-            raise EmulatorError(400, "invalid_request", "Unsupported Bridge-Version %s" % version, "Bridge-Version")
+            raise EmulatorError(400, "invalid_request", f"Unsupported Bridge-Version {version}", "Bridge-Version")
         client_id = self.headers.get("Client-Id") or ""
         client_secret = self.headers.get("Client-Secret") or ""
         if not (hmac.compare_digest(client_id.encode(), emulator.client_id.encode())
@@ -1505,7 +1511,7 @@ def main(argv=None):
     emulator.start(args.host, args.port)
     if args.public_url:
         emulator.url = args.public_url.rstrip("/")
-    print("[bridge-emulator] listening on %s (client id %s)" % (emulator.url, emulator.client_id), flush=True)
+    print(f"[bridge-emulator] listening on {emulator.url} (client id {emulator.client_id})", flush=True)
     try:
         emulator._thread.join()
     except KeyboardInterrupt:

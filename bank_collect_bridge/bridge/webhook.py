@@ -19,7 +19,7 @@ def sign(body, secret):
     """Header value Bridge would send for `body` (bytes) signed with `secret`."""
     if not secret:
         raise ValueError("A webhook secret is required to sign a body")
-    return "%s=%s" % (SIGNATURE_SCHEME, _digest(body, secret))
+    return f"{SIGNATURE_SCHEME}={_digest(body, secret)}"
 
 
 def sign_multi(body, secrets):
@@ -59,7 +59,7 @@ def parse_event(body):
     try:
         data = json.loads(body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError("Webhook body is not valid JSON: %s" % exc) from None
+        raise ValueError(f"Webhook body is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise ValueError("Webhook body has no event type")
     content = data.get("content")

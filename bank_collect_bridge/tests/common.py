@@ -89,7 +89,7 @@ class BankCollectEmulatorMixin:
         day = self._days_ago(days_ago)
         return {
             "amount": amount, "date": day, "booking_date": day, "transaction_date": day, "value_date": day,
-            "provider_description": label or "OPERATION %s" % amount, **values,
+            "provider_description": label or f"OPERATION {amount}", **values,
         }
 
     def _lines(self, journal):

@@ -71,7 +71,7 @@ class TestBridgeEmulator(BaseCase):
         self.http.headers.update(APP_HEADERS)
 
     def api(self, method, path, token=None, **kwargs):
-        headers = {"Authorization": "Bearer %s" % token} if token else {}
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.http.request(method, self.emulator.url + path, headers=headers, **kwargs)
 
     def new_user(self, external_user_id="user-001"):
@@ -140,7 +140,7 @@ class TestBridgeEmulator(BaseCase):
         token = emulator.issue_token(user["uuid"])
         self.assertEqual(token["expires_at"], "2026-03-02T10:00:00.000Z")
         clock[0] += datetime.timedelta(hours=1, minutes=59)
-        headers = dict(APP_HEADERS, Authorization="Bearer %s" % token["access_token"])
+        headers = dict(APP_HEADERS, Authorization="Bearer {}".format(token["access_token"]))
         self.assertEqual(requests.get(emulator.url + const.PATH_ITEMS, headers=headers).status_code, 200)
         clock[0] += datetime.timedelta(minutes=1)
         self.assertEqual(requests.get(emulator.url + const.PATH_ITEMS, headers=headers).status_code, 401)
@@ -192,7 +192,7 @@ class TestBridgeEmulator(BaseCase):
     def test_item_shape_and_every_status(self):
         user, token = self.new_user()
         item_id = self.emulator.add_item(user)["id"]
-        healthy = self.api("GET", "%s/%s" % (const.PATH_ITEMS, item_id), token=token).json()
+        healthy = self.api("GET", f"{const.PATH_ITEMS}/{item_id}", token=token).json()
         self.assertNotIn("status_code_description", healthy)
         self.assertEqual(set(healthy) - {"status_code_description"}, {
             "id", "status", "status_code_info", "provider_id", "account_types", "last_successful_refresh",
@@ -200,11 +200,11 @@ class TestBridgeEmulator(BaseCase):
         for status, (info, _description) in const.ITEM_STATUSES.items():
             with self.subTest(status=status):
                 self.emulator.set_item_status(item_id, status)
-                item = self.api("GET", "%s/%s" % (const.PATH_ITEMS, item_id), token=token).json()
+                item = self.api("GET", f"{const.PATH_ITEMS}/{item_id}", token=token).json()
                 self.assertEqual((item["status"], item["status_code_info"]), (status, info))
                 self.assertEqual(item["status_code_info"], item["status_code_info"].lower())
         self.emulator.set_item_status(item_id, 1010, "WRONG_OTP")
-        self.assertEqual(self.api("GET", "%s/%s" % (const.PATH_ITEMS, item_id), token=token).json()
+        self.assertEqual(self.api("GET", f"{const.PATH_ITEMS}/{item_id}", token=token).json()
                          ["status_code_info"], "wrong_otp")
         self.assertBridgeError(self.api("GET", const.PATH_ITEMS + "/1", token=token), 404, "item.not_found")
 
@@ -214,7 +214,7 @@ class TestBridgeEmulator(BaseCase):
         bob_item = self.emulator.add_item(bob)
         bob_account = bob_item["accounts"][0]["id"]
         self.assertEqual(self.api("GET", const.PATH_ITEMS, token=alice_token).json()["resources"], [])
-        self.assertBridgeError(self.api("GET", "%s/%s" % (const.PATH_ACCOUNTS, bob_account), token=alice_token),
+        self.assertBridgeError(self.api("GET", f"{const.PATH_ACCOUNTS}/{bob_account}", token=alice_token),
                                404, "account.not_found")
         self.assertBridgeError(self.api("GET", const.PATH_TRANSACTIONS, token=alice_token,
                                         params={"account_id": bob_account}), 404, "account.not_found")
@@ -272,7 +272,7 @@ class TestBridgeEmulator(BaseCase):
         clock[0] += datetime.timedelta(hours=1)
         later = emulator.add_transactions(account, transactions=[{"amount": 5, "date": "2026-03-02"}])
         emulator.delete_transaction(old[0]["id"])
-        headers = dict(APP_HEADERS, Authorization="Bearer %s" % emulator.issue_token(user)["access_token"])
+        headers = dict(APP_HEADERS, Authorization="Bearer {}".format(emulator.issue_token(user)["access_token"]))
 
         def ids(**params):
             answer = requests.get(emulator.url + const.PATH_TRANSACTIONS, headers=headers,
@@ -298,13 +298,13 @@ class TestBridgeEmulator(BaseCase):
             {"amount": -54.99, "date": tomorrow, "provider_description": "PRLV SEPA ORANGE"},
             {"amount": 100, "provider_description": "VIR SEPA RECU"}])
         self.assertEqual((future["future"], booked["future"]), (True, False))
-        account_json = self.api("GET", "%s/%s" % (const.PATH_ACCOUNTS, account), token=token).json()
+        account_json = self.api("GET", f"{const.PATH_ACCOUNTS}/{account}", token=token).json()
         self.assertAlmostEqual(account_json["instant_balance"] - account_json["balance"], -54.99)
         booked_now = self.emulator.update_transaction(future["id"], future=False, date=datetime.date.today())
         self.assertGreaterEqual(booked_now["updated_at"], future["updated_at"])
         self.assertIs(booked_now["future"], False)
         self.emulator.delete_transaction(booked["id"])
-        tombstone = self.api("GET", "%s/%s" % (const.PATH_TRANSACTIONS, booked["id"]), token=token).json()
+        tombstone = self.api("GET", "{}/{}".format(const.PATH_TRANSACTIONS, booked["id"]), token=token).json()
         self.assertEqual((tombstone["deleted"], tombstone["amount"]), (True, 100))
 
     # ---------------------------------------------------------------- faults
@@ -389,7 +389,7 @@ class TestBridgeEmulator(BaseCase):
         self.assertEqual((params["user_uuid"], params["success"], params["source"], params["context"]),
                          (user, "true", "connect", "j3-abc"))
         self.assertNotIn("step", params)
-        item = self.api("GET", "%s/%s" % (const.PATH_ITEMS, params["item_id"]), token=token).json()
+        item = self.api("GET", "{}/{}".format(const.PATH_ITEMS, params["item_id"]), token=token).json()
         self.assertEqual(item["status"], 0)
         transactions = self.api("GET", const.PATH_TRANSACTIONS, token=token, params={"limit": 500}).json()
         self.assertTrue(transactions["resources"], "a new connection comes with its history")
@@ -412,7 +412,7 @@ class TestBridgeEmulator(BaseCase):
                 done = browser.post(session["url"] + "/otp", data={"code": "123456"}, allow_redirects=False)
                 params = parse_qs(urlsplit(done.headers["Location"]).query)
                 self.assertEqual((params["success"], params["step"]), (["false"], [step]))
-                item = self.api("GET", "%s/%s" % (const.PATH_ITEMS, params["item_id"][0]), token=token).json()
+                item = self.api("GET", "{}/{}".format(const.PATH_ITEMS, params["item_id"][0]), token=token).json()
                 self.assertEqual(item["status"], status)
 
     def test_reauthentication_restores_the_item(self):
@@ -425,7 +425,7 @@ class TestBridgeEmulator(BaseCase):
         browser.post(session["url"] + "/login", data={"login": "jdupont", "password": "secret"})
         done = browser.post(session["url"] + "/otp", data={"code": "123456"}, allow_redirects=False)
         self.assertEqual(parse_qs(urlsplit(done.headers["Location"]).query)["item_id"], [str(item["id"])])
-        after = self.api("GET", "%s/%s" % (const.PATH_ITEMS, item["id"]), token=token).json()
+        after = self.api("GET", "{}/{}".format(const.PATH_ITEMS, item["id"]), token=token).json()
         self.assertEqual((after["status"], after["status_code_info"]), (0, "ok"))
         self.assertEqual(len(self.emulator.items), 1)
 
@@ -492,12 +492,12 @@ class TestBridgeEmulator(BaseCase):
         account = item["accounts"][0]["id"]
         rows = requests.post(admin + "/transactions", json={"account_id": account, "count": 4}).json()["transactions"]
         self.assertEqual(len(rows), 4)
-        deleted = requests.post(admin + "/transactions/%s/delete" % rows[0]["id"]).json()
+        deleted = requests.post(admin + "/transactions/{}/delete".format(rows[0]["id"])).json()
         self.assertIs(deleted["deleted"], True)
-        updated = requests.post(admin + "/transactions/%s/update" % rows[1]["id"], json={"changes": {"amount": 7}})
+        updated = requests.post(admin + "/transactions/{}/update".format(rows[1]["id"]), json={"changes": {"amount": 7}})
         self.assertEqual(updated.json()["amount"], 7)
-        self.assertEqual(requests.post(admin + "/items/%s/status" % item["id"], json={"status": 0}).json()["status"], 0)
-        expiry = requests.post(admin + "/items/%s/authentication-expiry" % item["id"], json={"expires_at": "2026-12-01"})
+        self.assertEqual(requests.post(admin + "/items/{}/status".format(item["id"]), json={"status": 0}).json()["status"], 0)
+        expiry = requests.post(admin + "/items/{}/authentication-expiry".format(item["id"]), json={"expires_at": "2026-12-01"})
         self.assertEqual(expiry.json()["authentication_expires_at"], "2026-12-01T00:00:00.000Z")
         self.assertEqual(requests.post(admin + "/faults", json={"kind": "429", "path_regex": "/providers"}).status_code,
                          201)

@@ -44,7 +44,7 @@ class TestConnectFlow(BankCollectFunnelMixin, BankCollectEmulatorMixin, HttpCase
         self.assertEqual(sorted(accounts.mapped("account_type")), ["card", "checking", "savings"])
         checking = accounts.filtered(lambda a: a.account_type == "checking")
         self.assertIn(checking.iban, page.text)
-        self.assertIn("%.2f" % checking.balance, page.text)
+        self.assertIn(f"{checking.balance:.2f}", page.text)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         context = re.search(r'name="context" value="([^"]+)"', page.text).group(1)
         page = self.url_open("/bank_collect/choose", data={
@@ -52,7 +52,7 @@ class TestConnectFlow(BankCollectFunnelMixin, BankCollectEmulatorMixin, HttpCase
         })
         self.assertIn("Bank account connected", page.text)
         self.assertIn('id="bank_collect_back"', page.text)
-        self.assertIn("/odoo/action-account.action_account_journal_form/%s" % self.journal.id, page.text)
+        self.assertIn(f"/odoo/action-account.action_account_journal_form/{self.journal.id}", page.text)
         self.assertEqual(self.journal.bank_collect_link_state, "attached")
         self.assertEqual(self.journal.bank_collect_account_ids, checking)
         self.assertTrue(self.journal.bank_collect_sync_requested, "collection scheduled in the background")

@@ -32,7 +32,7 @@ class TestNightlyCollection(BankCollectCase):
         self.accounts = {}
         for name, company in (("daily", self.company), ("daily_down", self.company), ("weekly", self.company_b)):
             iban = self._new_iban()
-            self.journals[name] = self._make_journal("Banque %s" % name, iban, company=company)
+            self.journals[name] = self._make_journal(f"Banque {name}", iban, company=company)
             provider = self.provider if company == self.company else self.provider_b
             self.items = getattr(self, "items", {})
             item, accounts = self._add_item([{"name": name, "type": "checking", "iban": iban, "balance": 0}],

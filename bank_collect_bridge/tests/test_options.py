@@ -84,7 +84,7 @@ class TestJournalOptions(BankCollectCase):
         for grouping, expected in (("month", 2), ("day", 2), ("sync", 1)):
             with self.subTest(grouping=grouping):
                 iban = self._new_iban()
-                journal = self._make_journal("Banque %s" % grouping, iban, bank_collect_statement_grouping=grouping)
+                journal = self._make_journal(f"Banque {grouping}", iban, bank_collect_statement_grouping=grouping)
                 __, accounts = self._add_item([{"name": "Compte", "type": "checking", "iban": iban, "balance": 0}])
                 self.emulator.add_transactions(accounts["Compte"]["id"], transactions=rows)
                 self._sync(journal)

@@ -10,6 +10,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+
 from odoo.addons.base.models.res_partner import _tz_get
 
 from ..kiosk import files as kiosk_files

@@ -4,7 +4,6 @@ from odoo.tests import HttpCase, tagged
 from odoo.addons.pos_kiosk_connectic.kiosk import files
 
 
-
 @tagged("post_install", "-at_install")
 class TestCollectionDraftTour(HttpCase):
 

@@ -1,11 +1,11 @@
 """The signed mandate drawn with reportlab, for servers without wkhtmltopdf (no Odoo import)."""
 import io
+from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
-from xml.sax.saxutils import escape
 
 
 def render_mandate_pdf(title, rows, paragraphs):

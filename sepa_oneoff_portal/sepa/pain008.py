@@ -51,7 +51,7 @@ def amount_to_cents(amount):
     return int((Decimal(str(amount)) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schemas(version):
     return tuple(etree.XMLSchema(etree.parse(os.path.join(XSD_DIR, name))) for name in _XSD_FILES[version])
 

@@ -37,7 +37,7 @@ class TestPortalHttp(SepaOneoffCommon, HttpCase):
         return self.url_open("/my/sepa-oneoff", data=data)
 
     def _field_error(self, response, field):
-        match = re.search(r'class="invalid-feedback" data-field="%s">([^<]*)<' % field, response.text)
+        match = re.search(rf'class="invalid-feedback" data-field="{field}">([^<]*)<', response.text)
         return match and match.group(1)
 
     def _mandates(self):

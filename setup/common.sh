@@ -28,35 +28,54 @@ apt_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 
 APT_UPDATED=0
 apt_install() {
-    local missing=()
+    local missing=() output
     for pkg in "$@"; do apt_installed "$pkg" || missing+=("$pkg"); done
     [ ${#missing[@]} -eq 0 ] && return 0
     command -v apt-get >/dev/null || die "missing system packages (${missing[*]}) and no apt-get: install them by hand"
     if [ "$APT_UPDATED" -eq 0 ]; then
         log "apt-get update"
-        as_root apt-get update -qq
+        as_root apt-get update -qq || die "apt-get update failed (apt's message above)"
         APT_UPDATED=1
     fi
     log "installing system packages: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    if ! output=$(DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" 2>&1); then
+        printf '%s\n' "$output" >&2
+        die "apt-get could not install ${missing[*]} (apt's message above)"
+    fi
 }
 
-# Odoo 18.0 source: $ODOO_SRC, else /opt/odoo/18.0, else a shallow clone of the upstream 18.0 branch there.
+ODOO_HINT="provide Odoo 18.0 with ODOO_SRC=/path/to/odoo (the folder holding odoo-bin), or unpack it into $DEFAULT_ODOO_SRC"
+
+# The upstream branch, cloned next to nothing until it is complete: a failed clone leaves no folder.
+clone_odoo() {
+    timeout 5 bash -c ': >/dev/tcp/github.com/443' 2>/dev/null || return 1
+    command -v git >/dev/null || apt_install git
+    local staging
+    staging=$(mktemp -d) || return 1
+    log "Odoo not found: cloning $ODOO_UPSTREAM ($ODOO_BRANCH) into $DEFAULT_ODOO_SRC"
+    if ! git clone --quiet --depth 1 --branch "$ODOO_BRANCH" "$ODOO_UPSTREAM" "$staging/odoo"; then
+        rm -rf "$staging"
+        return 1
+    fi
+    as_root mkdir -p "$(dirname "$DEFAULT_ODOO_SRC")"
+    as_root mv "$staging/odoo" "$DEFAULT_ODOO_SRC"
+    rm -rf "$staging"
+}
+
+# Odoo 18.0 source: $ODOO_SRC, else /opt/odoo/18.0, else a shallow clone of the upstream 18.0 branch
+# there; without any of them, one line says how to provide it, before anything is installed.
 ensure_odoo() {
     if [ -n "${ODOO_SRC:-}" ]; then
-        [ -f "$ODOO_SRC/odoo-bin" ] || die "ODOO_SRC=$ODOO_SRC has no odoo-bin"
+        [ -f "$ODOO_SRC/odoo-bin" ] || die "ODOO_SRC=$ODOO_SRC has no odoo-bin: $ODOO_HINT"
     elif [ -f "$DEFAULT_ODOO_SRC/odoo-bin" ]; then
         ODOO_SRC="$DEFAULT_ODOO_SRC"
     else
-        log "Odoo not found: cloning $ODOO_UPSTREAM ($ODOO_BRANCH) into $DEFAULT_ODOO_SRC"
-        command -v git >/dev/null || apt_install git
-        as_root mkdir -p "$(dirname "$DEFAULT_ODOO_SRC")"
-        as_root git clone --quiet --depth 1 --branch "$ODOO_BRANCH" "$ODOO_UPSTREAM" "$DEFAULT_ODOO_SRC"
+        clone_odoo || die "Odoo 18.0 not found and $ODOO_UPSTREAM unreachable: $ODOO_HINT"
         ODOO_SRC="$DEFAULT_ODOO_SRC"
     fi
     local version
     version=$(sed -n "s/^version_info = (\([0-9]*\), *\([0-9]*\).*/\1.\2/p" "$ODOO_SRC/odoo/release.py")
-    [ "$version" = "$ODOO_BRANCH" ] || die "$ODOO_SRC is Odoo $version, not $ODOO_BRANCH"
+    [ "$version" = "$ODOO_BRANCH" ] || die "$ODOO_SRC is Odoo ${version:-of unknown version}, not $ODOO_BRANCH: $ODOO_HINT"
     export ODOO_SRC
     # Upstream keeps most addons in addons/, some packagings keep all of them in odoo/addons.
     ODOO_ADDONS_PATH="$ODOO_SRC/odoo/addons"
@@ -192,11 +211,22 @@ without_demo = all
 EOF
 }
 
+# ruff and pylint-odoo as the OCA runs them on 18.0 addons, then the checks of setup/check_addons.py.
+run_lint() {
+    local status=0
+    log "lint: ruff, pylint-odoo, addon checks"
+    (cd "$REPO_ROOT" && "$VENV_DIR/bin/ruff" check --no-fix --quiet .) || status=1
+    (cd "$REPO_ROOT" && "$VENV_DIR/bin/pylint" --rcfile=.pylintrc ${PROJECT_ADDONS//,/ }) || status=1
+    "$PYTHON" "$REPO_ROOT/setup/check_addons.py" || status=1
+    [ "$status" -eq 0 ] && log "lint passed"
+    return "$status"
+}
+
 install_all() {
+    ensure_odoo
     PYTHON_BOOT=$(command -v python3 || find_python311)
     mkdir -p "$LOCAL_DIR"
     ensure_system_packages
-    ensure_odoo
     ensure_venv
     ensure_postgres
 }

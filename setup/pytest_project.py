@@ -1,5 +1,6 @@
 """pytest plugin of the project, loaded by setup/test.sh (-p pytest_project)."""
 import logging
+import os
 
 
 class _DropTestFrameworkImportWarning(logging.Filter):
@@ -34,3 +35,35 @@ def _serialize_ast_parse():
 
 
 _serialize_ast_parse()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--frozen-now", default=os.environ.get("TEST_FROZEN_NOW") or None, metavar="ISO_DATETIME",
+        help="run the whole suite on this date and time (UTC, e.g. 2028-02-29T09:00): the clock starts there "
+             "and ticks; processes the tests start follow it through TEST_CLOCK_OFFSET",
+    )
+
+
+def pytest_configure(config):
+    frozen_now = config.getoption("--frozen-now")
+    if not frozen_now:
+        return
+    # Every date a test or the code takes (datetime, time, Odoo's test cursors) comes from this one
+    # clock, so the suite proves it passes on any day. tick=True keeps timeouts and sleeps working.
+    import datetime
+
+    import freezegun
+
+    start = datetime.datetime.fromisoformat(frozen_now)
+    offset = (start - datetime.datetime.utcnow()).total_seconds()
+    os.environ["TEST_CLOCK_OFFSET"] = str(offset)
+    freezer = freezegun.freeze_time(start, tick=True)
+    freezer.start()
+    config.add_cleanup(freezer.stop)
+    logging.getLogger(__name__).warning("whole suite on a frozen clock starting at %s UTC", start)
+
+
+def pytest_report_header(config):
+    frozen_now = config.getoption("--frozen-now")
+    return [f"frozen clock: {frozen_now} UTC (ticking)"] if frozen_now else []

@@ -42,9 +42,14 @@ class TestNightlyCollection(BankCollectCase):
             # Link through the regular Synchro (nothing to collect yet).
             self.journals[name].with_company(company).action_bank_collect_sync()
 
-    def _add_rows(self, amount):
+    def _add_rows(self, amount, day):
         for account in self.accounts.values():
-            self.emulator.add_transactions(account["id"], transactions=[self._tx(amount, 0)])
+            self.emulator.add_transactions(account["id"], transactions=[self._tx(amount, (self.today - day).days)])
+
+    def _last_monday(self):
+        """Monday of last week, 03:00 UTC (every date of these tests derives from the suite's clock)."""
+        monday = self.today - datetime.timedelta(days=self.today.weekday() + 7)
+        return datetime.datetime.combine(monday, datetime.time())
 
     def _amounts(self, name):
         return sorted(self._lines(self.journals[name]).mapped("amount"))
@@ -54,41 +59,44 @@ class TestNightlyCollection(BankCollectCase):
 
     def test_frequencies_and_time_window(self):
         self.emulator.set_item_status(self.items["daily_down"]["id"], 1003)
-        monday = datetime.datetime(2026, 11, 23)
-        with freeze_time(monday.replace(hour=1, minute=30)):  # 02:30 in Paris: too early
-            self._add_rows(1.0)
+        monday = self._last_monday()
+        with freeze_time(monday.replace(hour=0, minute=30)):  # 01:30 or 02:30 in Paris: too early
+            self._add_rows(1.0, monday.date())
             self.assertEqual(self._run_cron(), 0)
-        with freeze_time(monday.replace(hour=2, minute=10)):  # 03:10 in Paris
+        with freeze_time(monday.replace(hour=2, minute=10)):  # 03:10 or 04:10 in Paris
             self.assertEqual(self._run_cron(), 3)
             self.assertEqual(self._run_cron(), 0, "once a night")
         self.assertEqual(self._amounts("daily"), [1.0])
         self.assertEqual(self._amounts("weekly"), [1.0], "the failing journal did not stop the next company")
         self.assertEqual(self._issues(self.journals["daily_down"]).kind, "bank_down")
         self.emulator.set_item_status(self.items["daily_down"]["id"], 0)
-        with freeze_time(monday.replace(day=24, hour=2, minute=10)):
-            self._add_rows(2.0)
+        tuesday = monday + datetime.timedelta(days=1)
+        with freeze_time(tuesday.replace(hour=2, minute=10)):
+            self._add_rows(2.0, tuesday.date())
             self.assertEqual(self._run_cron(), 2, "daily journals only")
         self.assertEqual(self._amounts("daily"), [1.0, 2.0])
         self.assertEqual(self._amounts("daily_down"), [1.0, 2.0])
         self.assertEqual(self._amounts("weekly"), [1.0])
-        with freeze_time(monday.replace(day=30, hour=2, minute=10)):
+        with freeze_time((monday + datetime.timedelta(days=7)).replace(hour=2, minute=10)):
             self.assertEqual(self._run_cron(), 3)
         self.assertEqual(self._amounts("weekly"), [1.0, 2.0])
         self.assertFalse(self._issues(self.journals["daily_down"]))
 
     def test_inactive_provider_stops_collection(self):
         self.provider_b.active = False
-        with freeze_time(datetime.datetime(2026, 11, 23, 2, 10)):
-            self._add_rows(1.0)
+        monday = self._last_monday()
+        with freeze_time(monday.replace(hour=2, minute=10)):
+            self._add_rows(1.0, monday.date())
             self.assertEqual(self._run_cron(), 2)
         self.assertFalse(self._lines(self.journals["weekly"]))
 
     def test_requested_sync_runs_outside_the_window(self):
-        with freeze_time(datetime.datetime(2026, 11, 23, 2, 10)):
+        monday = self._last_monday()
+        with freeze_time(monday.replace(hour=2, minute=10)):
             self.assertEqual(self._run_cron(), 3)
         self.journals["weekly"]._bank_collect_request_sync()  # e.g. after a connection
-        with freeze_time(datetime.datetime(2026, 11, 23, 12, 0)):
-            self._add_rows(3.0)
+        with freeze_time(monday.replace(hour=12, minute=0)):
+            self._add_rows(3.0, monday.date())
             self.assertEqual(self._run_cron(), 1)
         self.assertEqual(self._amounts("weekly"), [3.0])
         self.assertFalse(self.journals["weekly"].bank_collect_sync_requested)

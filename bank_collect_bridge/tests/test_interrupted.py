@@ -12,7 +12,13 @@ from odoo.addons.bank_collect_bridge.bridge.emulator import BridgeEmulator, fren
 
 # The nightly job, run by a separate Odoo process as a cron worker would.
 CRON_SCRIPT = """
+import datetime
+import os
 import sys
+if os.environ.get("TEST_CLOCK_OFFSET"):  # the suite runs on a frozen clock: follow it
+    import freezegun
+    offset = datetime.timedelta(seconds=float(os.environ["TEST_CLOCK_OFFSET"]))
+    freezegun.freeze_time(datetime.datetime.utcnow() + offset, tick=True).start()
 import odoo
 from odoo import SUPERUSER_ID, api
 odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=warn"])

@@ -8,7 +8,9 @@
     "maintainers": ["bank-collect-addons"],
     "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "portal", "mail"],
-    "external_dependencies": {"python": ["schwifty", "sepaxml", "text_unidecode", "lxml", "reportlab", "stdnum", "psycopg2"]},
+    "external_dependencies": {
+        "python": ["schwifty", "sepaxml", "text_unidecode", "lxml", "reportlab", "stdnum", "psycopg2", "markupsafe"],
+    },
     "data": [
         "security/sepa_oneoff_security.xml",
         "security/ir.model.access.csv",

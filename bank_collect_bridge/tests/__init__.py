@@ -11,3 +11,6 @@ from . import test_webhook
 from . import test_portal
 from . import test_log
 from . import test_interrupted
+from . import test_i18n
+from . import test_bridge_client
+from . import test_bridge_emulator

@@ -4,3 +4,4 @@ from . import test_sftp
 from . import test_import
 from . import test_export
 from . import test_ui
+from . import test_i18n

@@ -6,6 +6,7 @@
 #   setup/test.sh sepa_oneoff_portal   one addon (any pytest argument: a file, -k EXPR, ...)
 #   KEEP_DB=1 setup/test.sh ...        reuse the test database (modules updated, not recreated)
 #   TEST_DB=name setup/test.sh ...     another database name (default bank_collect_test)
+#   TEST_PORT=8089 setup/test.sh ...   HTTP port of the test server (default 8079)
 #   TEST_ADDONS=a,b setup/test.sh a    install only these addons in the test database
 #   TEST_FROZEN_NOW=2028-02-29T09:00 setup/test.sh   the whole suite on that date (UTC, clock ticking)
 #   SKIP_LINT=1 setup/test.sh ...     skip the lint step (CI never does)
@@ -16,7 +17,7 @@ install_all
 
 TEST_DB="${TEST_DB:-bank_collect_test}"
 TEST_CONF="$LOCAL_DIR/odoo-test-$TEST_DB.conf"
-write_odoo_config "$TEST_CONF" 8079
+write_odoo_config "$TEST_CONF" "${TEST_PORT:-8079}"
 fresh=--fresh
 [ "${KEEP_DB:-0}" = "1" ] && fresh=
 "$PYTHON" "$REPO_ROOT/setup/odoo_db.py" "$TEST_CONF" "$TEST_DB" $fresh \

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, http
+from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
@@ -42,19 +42,18 @@ class BankCollectController(http.Controller):
         types = journal._bank_collect_types()
         choices = accounts.filtered(lambda a: not types or a.account_type in types)
         if not choices:
-            return self._render(journal, _("No account to attach"), _(
+            return self._render(journal, request.env._("No account to attach"), request.env._(
                 "The connected bank shows no account of the types collected by journal %(journal)s (%(types)s).",
                 journal=journal.display_name, types=journal.bank_collect_account_types or "",
             ), level="warning")
-        return self._render(journal, _("Choose the bank account"), _(
+        return self._render(journal, request.env._("Choose the bank account"), request.env._(
             "No account of the bank has the IBAN of journal %(journal)s (%(iban)s): choose the account it collects.",
-            journal=journal.display_name, iban=journal._bank_collect_iban() or _("none"),
+            journal=journal.display_name, iban=journal._bank_collect_iban() or request.env._("none"),
         ), level="info", accounts=choices, signed=signed)
 
     @http.route("/bank_collect/callback", type="http", auth="user", methods=["GET"])
     def bank_collect_callback(self, item_id=None, success=None, step=None, user_uuid=None, **params):
-        # The aggregator echoes our signed token in `context`. No local named `context` or
-        # `kwargs` here: _() looks the language up in them.
+        # The aggregator echoes our signed token in `context`.
         signed = params.get("context")
         try:
             journal = self._checked_journal(signed)
@@ -67,20 +66,20 @@ class BankCollectController(http.Controller):
             journal.id, request.env.uid, item_id, success, step,
         )
         if user_uuid and user_uuid != partner.sudo().bank_collect_user_uuid:
-            return self._render(journal, _("Bank connection refused"), _(
+            return self._render(journal, request.env._("Bank connection refused"), request.env._(
                 "This connection belongs to another aggregator user than the contact of journal %(journal)s.",
                 journal=journal.display_name,
             ), level="danger")
         if success != "true":
-            return self._render(journal, _("Bank connection not completed"), _(
+            return self._render(journal, request.env._("Bank connection not completed"), request.env._(
                 "The connection to the bank was not completed (step: %(step)s). Click Synchro on journal "
-                "%(journal)s to try again.", step=step or _("unknown"), journal=journal.display_name,
+                "%(journal)s to try again.", step=step or request.env._("unknown"), journal=journal.display_name,
             ), level="warning")
         try:
             return self._offer_accounts(journal, provider, signed)
         except BankCollectError as error:
             journal._bank_collect_record_issue(error.kind, error.message)
-            return self._render(journal, _("Bank connection failed"), error.message, level="danger")
+            return self._render(journal, request.env._("Bank connection failed"), error.message, level="danger")
 
     @http.route("/bank_collect/choose", type="http", auth="user", methods=["GET"])
     def bank_collect_choose(self, **params):
@@ -92,7 +91,7 @@ class BankCollectController(http.Controller):
         except (UserError, AccessError) as error:
             return self._refused(error)
         except BankCollectError as error:
-            return self._render(None, _("Bank connection failed"), error.message, level="danger")
+            return self._render(None, request.env._("Bank connection failed"), error.message, level="danger")
 
     @http.route("/bank_collect/choose", type="http", auth="user", methods=["POST"])
     def bank_collect_choose_post(self, account_id=None, **params):
@@ -107,20 +106,20 @@ class BankCollectController(http.Controller):
             ("id", "=", int(account_id) if (account_id or "").isdigit() else 0),
         ])
         if not account:
-            return self._render(journal, _("Choose the bank account"), _(
+            return self._render(journal, request.env._("Choose the bank account"), request.env._(
                 "Choose one of the accounts listed for journal %(journal)s.", journal=journal.display_name,
             ), level="danger")
         return self._link_and_confirm(journal, account)
 
     def _refused(self, error):
         """The signed context was altered, expired, or is another user's."""
-        return self._render(None, _("Bank connection refused"), str(error), level="danger")
+        return self._render(None, request.env._("Bank connection refused"), str(error), level="danger")
 
     def _link_and_confirm(self, journal, account):
         """Feed the journal from the remote account, collect in the background, say so."""
         journal._bank_collect_link(account)
         journal._bank_collect_request_sync()
-        return self._render(journal, _("Bank account connected"), _(
+        return self._render(journal, request.env._("Bank account connected"), request.env._(
             "Journal %(journal)s is now fed by account %(account)s. Its transactions are being collected: "
             "they will appear in the journal in a few moments.",
             journal=journal.display_name, account=account.display_name,

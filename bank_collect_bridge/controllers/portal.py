@@ -2,7 +2,7 @@ import logging
 
 from werkzeug.exceptions import NotFound
 
-from odoo import _, http
+from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
@@ -75,7 +75,7 @@ class BankCollectPortal(CustomerPortal):
             return self._bank_collect_render(selected=journal, message=message, level="danger")
         if not action:
             journal._bank_collect_request_sync()
-            return self._bank_collect_render(selected=journal, level="success", message=_(
+            return self._bank_collect_render(selected=journal, level="success", message=request.env._(
                 "Your bank account %(journal)s is connected: its transactions are being collected.",
                 journal=journal.name,
             ))
@@ -96,7 +96,7 @@ class BankCollectPortalCallback(BankCollectController):
             return super()._checked_journal(signed)
         journal = request.env["account.journal"]._bank_collect_check_context(signed)
         if journal not in _portal_journals():
-            raise AccessError(_("This bank account is not attached to you."))
+            raise AccessError(request.env._("This bank account is not attached to you."))
         return journal.sudo()
 
     def _journal_url(self, journal):
@@ -115,11 +115,11 @@ class BankCollectPortalCallback(BankCollectController):
             result = "success" if success == "true" else "failure"
         except (UserError, AccessError):
             result = "refused"
-        detail = _("Connection completed") if result == "success" else _(
-            "Connection not completed (step: %(step)s)", step=step or _("unknown")
+        detail = request.env._("Connection completed") if result == "success" else request.env._(
+            "Connection not completed (step: %(step)s)", step=step or request.env._("unknown")
         )
         if result == "refused":
-            detail = _("Callback refused: invalid, expired or foreign connection link")
+            detail = request.env._("Callback refused: invalid, expired or foreign connection link")
         request.env["bank.collect.log"]._log("callback", result, journal, item_ref=item_id, detail=detail)
         if journal and result == "success":
             request.env["bank.collect.item"].sudo().search([

@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import _, http
+from odoo import http
 from odoo.http import request
 
 from ..bridge import webhook as bridge_webhook
@@ -35,8 +35,8 @@ class BankCollectWebhook(http.Controller):
             if Log._webhook_refusal_logged_since(remote_addr, REFUSAL_LOG_INTERVAL):
                 _logger.info("Bank collection webhook refused again from %s (already logged)", remote_addr)
             else:
-                reason = _("signature missing") if not header else _("signature invalid")
-                Log._log("webhook", "refused", detail=_(
+                reason = request.env._("signature missing") if not header else request.env._("signature invalid")
+                Log._log("webhook", "refused", detail=request.env._(
                     "Webhook refused: %(reason)s. Further refused calls from this address are logged at most "
                     "once a minute.", reason=reason,
                 ))
@@ -49,7 +49,7 @@ class BankCollectWebhook(http.Controller):
         journals = self._schedule(provider, event)
         Log._log(
             "webhook", "success", journal=journals[:1], company=provider.company_id, item_ref=event["item_id"],
-            detail=_("%(event)s: %(count)s journals to collect.", event=event["type"], count=len(journals)),
+            detail=request.env._("%(event)s: %(count)s journals to collect.", event=event["type"], count=len(journals)),
         )
         return self._answer(200, "ok")
 

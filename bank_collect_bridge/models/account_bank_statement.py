@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import UserError
 
 
@@ -9,5 +9,5 @@ class AccountBankStatement(models.Model):
         """«Synchro» on a statement collects its journal (BC-4)."""
         journals = self.journal_id
         if len(journals) != 1:
-            raise UserError(_("Select statements of a single journal to collect it."))
+            raise UserError(self.env._("Select statements of a single journal to collect it."))
         return journals.action_bank_collect_sync()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import psycopg2.errors
 import pytz
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import BankCollectError
@@ -77,7 +77,7 @@ class AccountJournal(models.Model):
 
     def __get_bank_statements_available_sources(self):
         sources = super().__get_bank_statements_available_sources()
-        sources.append(("bank_collect", _("Bank aggregator")))
+        sources.append(("bank_collect", self.env._("Bank aggregator")))
         return sources
 
     def _compute_bank_collect_pending_count(self):
@@ -108,7 +108,7 @@ class AccountJournal(models.Model):
         self.ensure_one()
         provider = self.env["bank.collect.provider"].sudo()._get_active_for_company(self.company_id)
         if not provider:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Company %(company)s has no active bank aggregator: configure one in Accounting > "
                 "Configuration > Bank Collection.", company=self.company_id.name,
             ))
@@ -117,7 +117,7 @@ class AccountJournal(models.Model):
     def _bank_collect_check_source(self):
         for journal in self:
             if journal.bank_statements_source != "bank_collect":
-                raise UserError(_(
+                raise UserError(self.env._(
                     "Journal %(journal)s is not fed by the bank aggregator: set its Bank Feeds to «Bank aggregator».",
                     journal=journal.display_name,
                 ))
@@ -152,7 +152,9 @@ class AccountJournal(models.Model):
         """The journal a signed `context` names, if it is genuine, unexpired and issued to the
         current user; raises UserError otherwise."""
         parts = (signed or "").split("-")
-        invalid = UserError(_("This bank connection link is invalid or was altered: start again from the journal."))
+        invalid = UserError(
+            self.env._("This bank connection link is invalid or was altered: start again from the journal.")
+        )
         if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
             raise invalid
         payload = "-".join(parts[:3])
@@ -160,9 +162,11 @@ class AccountJournal(models.Model):
             raise invalid
         journal_id, user_id, expiry = (int(p) for p in parts[:3])
         if expiry < time.time():
-            raise UserError(_("This bank connection link has expired: start again from the journal."))
+            raise UserError(self.env._("This bank connection link has expired: start again from the journal."))
         if user_id != self.env.uid:
-            raise UserError(_("This bank connection was started by another user: start again from the journal."))
+            raise UserError(
+                self.env._("This bank connection was started by another user: start again from the journal.")
+            )
         journal = self.browse(journal_id).exists()
         if not journal:
             raise invalid
@@ -205,7 +209,7 @@ class AccountJournal(models.Model):
                     log_exceptions=False,
                 )
         except psycopg2.errors.LockNotAvailable:
-            raise BankCollectError("running", _(
+            raise BankCollectError("running", self.env._(
                 "A collection of journal %(journal)s is already running: try again in a moment.",
                 journal=self.display_name,
             )) from None
@@ -286,14 +290,14 @@ class AccountJournal(models.Model):
             action = self._bank_collect_prepare_connection(provider)
         except BankCollectError as error:
             self._bank_collect_record_issue(error.kind, error.message)
-            return notify(_("Bank collection failed"), error.message, "danger", sticky=True)
+            return notify(self.env._("Bank collection failed"), error.message, "danger", sticky=True)
         if action:
             return action
         result = self._bank_collect_run()
         if result["ok"]:
-            return notify(_("Bank collection done"), result["message"], "success")
+            return notify(self.env._("Bank collection done"), result["message"], "success")
         if result["kind"] == "running":
-            return notify(_("Collection running"), result["message"], "warning")
+            return notify(self.env._("Collection running"), result["message"], "warning")
         if result["kind"] in USER_ACTION_KINDS:
             # The bank needs the account owner: reopen the funnel on this connection.
             item_id = self.bank_collect_account_ids[:1].item_id
@@ -301,7 +305,7 @@ class AccountJournal(models.Model):
                 return self._bank_collect_connect_action(provider, item_id=item_id)
             except BankCollectError as error:
                 self._bank_collect_record_issue(error.kind, error.message)
-        return notify(_("Bank collection failed"), result["message"], "danger", sticky=True)
+        return notify(self.env._("Bank collection failed"), result["message"], "danger", sticky=True)
 
     def action_bank_collect_detach(self):
         """Stop collecting this journal; lines already imported stay."""
@@ -318,7 +322,8 @@ class AccountJournal(models.Model):
             total += len(journal._bank_collect_generate())
         self.invalidate_recordset(["bank_collect_pending_count", "bank_collect_issue_count"])
         return self.env["bank.collect.provider"]._notification(
-            _("Statement lines generated"), _("%(count)s statement lines created.", count=total), "success"
+            self.env._("Statement lines generated"), self.env._("%(count)s statement lines created.", count=total),
+            "success",
         )
 
     def action_bank_collect_open_pending(self):
@@ -346,7 +351,7 @@ class AccountJournal(models.Model):
             if error.kind != "running":
                 self._bank_collect_record_issue(error.kind, error.message)
             return {"ok": False, "kind": error.kind, "message": error.message}
-        message = _(
+        message = self.env._(
             "%(journal)s: %(new)s new transactions, %(lines)s statement lines created, %(updated)s updated, "
             "%(deleted)s deleted.",
             journal=self.display_name, new=stats["new"], lines=stats["lines"], updated=stats["updated"],
@@ -362,12 +367,12 @@ class AccountJournal(models.Model):
         provider = self._bank_collect_provider()
         forced = bool(min_date or max_date)
         if self.bank_collect_link_state == "detached":
-            raise BankCollectError("not_attached", _(
+            raise BankCollectError("not_attached", self.env._(
                 "Journal %(journal)s is detached from the bank aggregator.", journal=self.display_name
             ))
         main_accounts = self.bank_collect_account_ids
         if not main_accounts:
-            raise BankCollectError("not_attached", _(
+            raise BankCollectError("not_attached", self.env._(
                 "Journal %(journal)s is not attached to a bank account of the aggregator: click Synchro "
                 "to connect the bank.", journal=self.display_name,
             ))
@@ -376,7 +381,7 @@ class AccountJournal(models.Model):
         for item_id in set(main_accounts.mapped("item_id")):
             item = items.get(item_id)
             if item is None:
-                raise BankCollectError("not_attached", _(
+                raise BankCollectError("not_attached", self.env._(
                     "The bank connection of journal %(journal)s was removed at the aggregator: connect the bank again.",
                     journal=self.display_name,
                 ))
@@ -430,18 +435,23 @@ class AccountJournal(models.Model):
     def _bank_collect_item_message(self, kind, item):
         detail = item.get("status_info") or item["status"]
         messages = {
-            "wrong_credentials": _("The bank refused the credentials of the connection (%(detail)s): the account "
-                                   "owner must enter them again.", detail=detail),
-            "bank_action": _("The bank asks the account owner to act on its website or app (%(detail)s), then "
-                             "to reconnect.", detail=detail),
-            "sca_required": _("The bank requires a strong authentication (%(detail)s): the account owner must "
-                              "reconnect.", detail=detail),
-            "pro_validation": _("The business accounts of the connection must be validated by the account owner "
-                                "(%(detail)s).", detail=detail),
-            "bank_down": _("The bank could not be reached by the aggregator (%(detail)s); the collection will be "
-                           "retried.", detail=detail),
+            "wrong_credentials": self.env._(
+                "The bank refused the credentials of the connection (%(detail)s): the account "
+                "owner must enter them again.", detail=detail),
+            "bank_action": self.env._(
+                "The bank asks the account owner to act on its website or app (%(detail)s), then "
+                "to reconnect.", detail=detail),
+            "sca_required": self.env._(
+                "The bank requires a strong authentication (%(detail)s): the account owner must "
+                "reconnect.", detail=detail),
+            "pro_validation": self.env._(
+                "The business accounts of the connection must be validated by the account owner "
+                "(%(detail)s).", detail=detail),
+            "bank_down": self.env._(
+                "The bank could not be reached by the aggregator (%(detail)s); the collection will be "
+                "retried.", detail=detail),
         }
-        return messages.get(kind) or _("The bank connection reports status %(detail)s.", detail=detail)
+        return messages.get(kind) or self.env._("The bank connection reports status %(detail)s.", detail=detail)
 
     def _bank_collect_card_totals(self, latest, cards):
         """Total of the deferred-debit card transactions per debit date, from this collection and
@@ -511,7 +521,7 @@ class AccountJournal(models.Model):
                     "future": tx["future"],
                 }
             except ValueError:
-                raise BankCollectError("malformed", _(
+                raise BankCollectError("malformed", self.env._(
                     "The aggregator sent transaction %(id)s with an invalid date (%(dates)s); nothing was imported.",
                     id=remote_id, dates=", ".join(str(tx[k]) for k in ("date", "purchase_date", "debit_date")),
                 )) from None
@@ -674,7 +684,7 @@ class AccountJournal(models.Model):
         if currency.is_zero(difference):
             self._bank_collect_resolve_issues(["balance_difference"])
         else:
-            self._bank_collect_record_issue("balance_difference", _(
+            self._bank_collect_record_issue("balance_difference", self.env._(
                 "The bank balance of %(journal)s is %(remote)s but its statement lines add up to %(local)s "
                 "(difference %(difference)s).",
                 journal=self.display_name, remote=currency.format(remote_balance),
@@ -722,7 +732,7 @@ class AccountJournal(models.Model):
             except Exception:  # noqa: BLE001 - one journal's bug must not stop the others
                 _logger.exception("bank collection of journal %s failed", journal.id)
                 result = {"ok": False, "kind": "api_error"}
-                journal._bank_collect_record_issue("api_error", _(
+                journal._bank_collect_record_issue("api_error", self.env._(
                     "Unexpected error while collecting %(journal)s; the administrator can find it in the server log.",
                     journal=journal.display_name,
                 ))

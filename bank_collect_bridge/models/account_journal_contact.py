@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import BankCollectError
@@ -56,12 +56,12 @@ class AccountJournal(models.Model):
         for journal in self:
             partner = journal.bank_collect_partner_id
             if not partner:
-                raise UserError(_(
+                raise UserError(self.env._(
                     "Journal %(journal)s has no attached contact: choose the client who owns the bank access.",
                     journal=journal.display_name,
                 ))
             if not partner.email:
-                raise UserError(_(
+                raise UserError(self.env._(
                     "Contact %(contact)s of journal %(journal)s has no e-mail address.",
                     contact=partner.display_name, journal=journal.display_name,
                 ))
@@ -99,11 +99,11 @@ class AccountJournal(models.Model):
             invited |= journal
         notify = self.env["bank.collect.provider"]._notification
         if invited:
-            return notify(_("Mail sent"), _(
+            return notify(self.env._("Mail sent"), self.env._(
                 "Invitation to connect the bank sent to %(contacts)s.",
                 contacts=", ".join(invited.bank_collect_partner_id.mapped("display_name")),
             ), "success")
-        return notify(_("Collection resumed"), _(
+        return notify(self.env._("Collection resumed"), self.env._(
             "%(journals)s: the bank is already connected, the collection resumes.",
             journals=", ".join(resumed.mapped("display_name")),
         ), "success")
@@ -131,16 +131,16 @@ class AccountJournal(models.Model):
         """«Change password»: send the re-authentication e-mail now, the collaborator in copy."""
         if not any(self.env.user.has_group(group) for group in (
                 "account.group_account_user", "account.group_account_manager")):
-            raise AccessError(_("Only accountants can send e-mails to the contacts of bank journals."))
+            raise AccessError(self.env._("Only accountants can send e-mails to the contacts of bank journals."))
         self._bank_collect_check_contact()
         for journal in self:
             if not journal.bank_collect_account_ids:
-                raise UserError(_(
+                raise UserError(self.env._(
                     "Journal %(journal)s is not connected to a bank account yet: use «Attach» to invite the contact.",
                     journal=journal.display_name,
                 ))
             journal._bank_collect_send_reauth_mail(collaborator=self.env.user)
-        return self.env["bank.collect.provider"]._notification(_("Mail sent"), _(
+        return self.env["bank.collect.provider"]._notification(self.env._("Mail sent"), self.env._(
             "Re-authentication e-mail sent to %(contacts)s.",
             contacts=", ".join(self.bank_collect_partner_id.mapped("display_name")),
         ), "success")
@@ -168,7 +168,7 @@ class AccountJournal(models.Model):
             raise
         self.env["bank.collect.log"]._log(
             "connect_session", "success", self, item_ref=item_id,
-            detail=_("Re-authentication of the connection") if item_id else _("New connection"),
+            detail=self.env._("Re-authentication of the connection") if item_id else self.env._("New connection"),
         )
         return action
 

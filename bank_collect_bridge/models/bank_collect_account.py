@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class BankCollectAccount(models.Model):
@@ -118,4 +118,4 @@ class BankCollectAccount(models.Model):
 
     def _description_for_choice(self):
         self.ensure_one()
-        return _("%(name)s (%(type)s)", name=self.name, type=self.account_type)
+        return self.env._("%(name)s (%(type)s)", name=self.name, type=self.account_type)

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import BankCollectError
@@ -124,7 +124,7 @@ class BankCollectItem(models.Model):
         self.ensure_one()
         journal = self.account_ids.journal_id[:1]
         if not journal:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "No journal is fed by connection %(connection)s: link one of its accounts to a journal first.",
                 connection=self.display_name,
             ))
@@ -155,7 +155,7 @@ class BankCollectItem(models.Model):
             self.env["bank.collect.log"]._log(
                 "connection_deleted", "success", journal=journals[:1], partner=item.partner_id,
                 item_ref=item.remote_id, company=item.company_id,
-                detail=_("Connection %(connection)s deleted at the aggregator.", connection=item.display_name),
+                detail=self.env._("Connection %(connection)s deleted at the aggregator.", connection=item.display_name),
             )
         self.sudo().unlink()
         return True

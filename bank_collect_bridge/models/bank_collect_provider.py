@@ -1,7 +1,7 @@
 import logging
 from contextlib import contextmanager
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..bridge import client as bridge_client
@@ -148,7 +148,7 @@ class BankCollectProvider(models.Model):
         for company in self.env["res.company"].browse(company_ids):
             active = self.with_context(active_test=True).search([("company_id", "=", company.id)]) - self
             if active:
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "Company %(company)s already has an active bank aggregator (%(provider)s): deactivate it "
                     "first.", company=company.name, provider=active[0].name,
                 ))
@@ -159,7 +159,7 @@ class BankCollectProvider(models.Model):
             vals.get("company_id") or self.env.company.id for vals in vals_list if vals.get("active", True)
         ]
         if len(company_ids) != len(set(company_ids)):
-            raise ValidationError(_("Only one active bank aggregator per company."))
+            raise ValidationError(self.env._("Only one active bank aggregator per company."))
         self._check_one_active_per_company(company_ids)
         return super().create(vals_list)
 
@@ -168,7 +168,7 @@ class BankCollectProvider(models.Model):
         for provider in self:
             for code in provider._country_code_list():
                 if len(code) != 2 or not code.isalpha():
-                    raise ValidationError(_(
+                    raise ValidationError(self.env._(
                         "Countries of %(provider)s: «%(code)s» is not a two-letter country code.",
                         provider=provider.name, code=code,
                     ))
@@ -178,13 +178,13 @@ class BankCollectProvider(models.Model):
             targets = self if vals.get("active") else self.filtered("active")
             company_ids = [vals.get("company_id") or p.company_id.id for p in targets]
             if len(company_ids) != len(set(company_ids)):
-                raise ValidationError(_("Only one active bank aggregator per company."))
+                raise ValidationError(self.env._("Only one active bank aggregator per company."))
             targets._check_one_active_per_company(company_ids)
         if "sync_start_date" in vals:
             started = self._started_ids()
             for provider in self:
                 if provider.id in started and vals["sync_start_date"] != fields.Date.to_string(provider.sync_start_date):
-                    raise UserError(_(
+                    raise UserError(self.env._(
                         "The sync start date of %(provider)s cannot change once a collection has run.",
                         provider=provider.name,
                     ))
@@ -206,10 +206,10 @@ class BankCollectProvider(models.Model):
         try:
             self._bank_collect_check_credentials()
         except BankCollectError as error:
-            return self._notification(_("Connection failed"), error.message, "danger")
+            return self._notification(self.env._("Connection failed"), error.message, "danger")
         return self._notification(
-            _("Connection successful"),
-            _("%(url)s accepted the credentials of %(provider)s.", url=self.api_url, provider=self.name),
+            self.env._("Connection successful"),
+            self.env._("%(url)s accepted the credentials of %(provider)s.", url=self.api_url, provider=self.name),
             "success",
         )
 
@@ -218,7 +218,7 @@ class BankCollectProvider(models.Model):
         partners = self.env["bank.collect.account"].search([("provider_id", "=", self.id)]).partner_id
         return {
             "type": "ir.actions.act_window",
-            "name": _("Aggregator users"),
+            "name": self.env._("Aggregator users"),
             "res_model": "res.partner",
             "view_mode": "list,form",
             "domain": [("id", "in", partners.ids)],
@@ -297,7 +297,7 @@ class BankCollectProvider(models.Model):
     def _bridge_client(self):
         provider = self.sudo()
         if not provider.client_id or not provider.client_secret:
-            raise BankCollectError("auth", _(
+            raise BankCollectError("auth", self.env._(
                 "The Client ID and Client Secret of %(provider)s are not set.", provider=provider.name
             ))
         return bridge_client.BridgeClient(
@@ -312,36 +312,36 @@ class BankCollectProvider(models.Model):
         try:
             yield
         except bridge_client.BridgeAuthError as error:
-            raise BankCollectError("auth", _(
+            raise BankCollectError("auth", self.env._(
                 "The aggregator refused the credentials of %(provider)s (%(detail)s). Check the Client ID "
                 "and Client Secret.", provider=self.name, detail=error.message,
             )) from None
         except bridge_client.BridgeRateLimitError:
-            raise BankCollectError("rate_limit", _(
+            raise BankCollectError("rate_limit", self.env._(
                 "The aggregator is receiving too many requests (HTTP 429); the collection will be retried later."
             )) from None
         except bridge_client.BridgeServerError as error:
-            raise BankCollectError("server", _(
+            raise BankCollectError("server", self.env._(
                 "The aggregator is unavailable (HTTP %(status)s); the collection will be retried later.",
                 status=error.status or "5xx",
             )) from None
         except bridge_client.BridgeTimeoutError:
-            raise BankCollectError("timeout", _(
+            raise BankCollectError("timeout", self.env._(
                 "The aggregator did not answer in time (%(url)s); the collection will be retried later.",
                 url=self.api_url,
             )) from None
         except bridge_client.BridgeResponseError as error:
-            raise BankCollectError("malformed", _(
+            raise BankCollectError("malformed", self.env._(
                 "The aggregator sent an answer that cannot be read (%(detail)s); nothing was imported.",
                 detail=error.message,
             )) from None
         except bridge_client.BridgeNotFoundError as error:
-            raise BankCollectError("not_attached", _(
+            raise BankCollectError("not_attached", self.env._(
                 "The aggregator no longer knows this connection or account (%(detail)s): connect the bank again.",
                 detail=error.message,
             )) from None
         except bridge_client.BridgeError as error:
-            raise BankCollectError("api_error", _(
+            raise BankCollectError("api_error", self.env._(
                 "The aggregator answered with an error: %(detail)s", detail=error.message,
             )) from None
 
@@ -428,7 +428,7 @@ class BankCollectProvider(models.Model):
                     "parent_remote_id": False,
                 })
             except (KeyError, TypeError, ValueError) as error:
-                raise BankCollectError("malformed", _(
+                raise BankCollectError("malformed", self.env._(
                     "The aggregator sent an account without %(field)s; nothing was imported.", field=error,
                 )) from None
         for card in (a for a in result if a["type"] == "card"):
@@ -474,7 +474,7 @@ class BankCollectProvider(models.Model):
                 "operation_type": tx.get("operation_type") or "",
             }
         except (KeyError, TypeError, ValueError) as error:
-            raise BankCollectError("malformed", _(
+            raise BankCollectError("malformed", self.env._(
                 "The aggregator sent transaction %(id)s without a valid %(field)s; nothing was imported.",
                 id=tx.get("id", "?") if isinstance(tx, dict) else "?", field=error,
             )) from None

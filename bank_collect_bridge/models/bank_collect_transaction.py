@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 
 class BankCollectTransaction(models.Model):
@@ -61,8 +61,8 @@ class BankCollectTransaction(models.Model):
         line = self.statement_line_id
         if self.state == "imported" and line and line.is_reconciled:
             self.write({"to_review": True})
-            what = _("deleted") if action == "delete" else _("changed")
-            self.journal_id._bank_collect_record_issue("review", _(
+            what = self.env._("deleted") if action == "delete" else self.env._("changed")
+            self.journal_id._bank_collect_record_issue("review", self.env._(
                 "The bank %(what)s transaction «%(label)s» of %(date)s (%(amount)s) after its statement line was "
                 "reconciled: check it.", what=what, label=self.label, date=self.date, amount=self.amount,
             ))

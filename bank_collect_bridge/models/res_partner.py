@@ -1,6 +1,6 @@
 import uuid
 
-from odoo import Command, _, fields, models
+from odoo import Command, fields, models
 
 
 class ResPartner(models.Model):
@@ -65,7 +65,7 @@ class ResPartner(models.Model):
         for line in self._bank_collect_portal_wizard_users():
             if not (line.is_portal or line.is_internal):
                 line.action_grant_access()
-        return self.env["bank.collect.provider"]._notification(_("Invitation sent"), _(
+        return self.env["bank.collect.provider"]._notification(self.env._("Invitation sent"), self.env._(
             "Portal invitation sent to %(contacts)s.", contacts=", ".join(self.mapped("display_name")),
         ), "success")
 
@@ -73,7 +73,7 @@ class ResPartner(models.Model):
         """Send Odoo's portal invitation again (the contact did not receive or lost it)."""
         for line in self._bank_collect_portal_wizard_users():
             line.action_invite_again()
-        return self.env["bank.collect.provider"]._notification(_("Invitation sent"), _(
+        return self.env["bank.collect.provider"]._notification(self.env._("Invitation sent"), self.env._(
             "Portal invitation sent again to %(contacts)s.", contacts=", ".join(self.mapped("display_name")),
         ), "success")
 
@@ -81,7 +81,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Bank journals"),
+            "name": self.env._("Bank journals"),
             "res_model": "account.journal",
             "view_mode": "list,form",
             "domain": [("bank_collect_partner_id", "=", self.id)],

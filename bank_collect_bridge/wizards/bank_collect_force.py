@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -18,18 +18,18 @@ class BankCollectForce(models.TransientModel):
     def action_collect(self):
         self.ensure_one()
         if self.date_from > self.date_to:
-            raise UserError(_("The start date must be before the end date."))
+            raise UserError(self.env._("The start date must be before the end date."))
         journals = self.journal_id or self.env["account.journal"].search([
             ("bank_statements_source", "=", "bank_collect"), ("bank_collect_link_state", "=", "attached"),
             ("company_id", "in", self.env.companies.ids),
         ])
         if not journals:
-            raise UserError(_("No journal is linked to the bank aggregator."))
+            raise UserError(self.env._("No journal is linked to the bank aggregator."))
         messages, failed = [], False
         for journal in journals:
             result = journal._bank_collect_run(min_date=self.date_from, max_date=self.date_to)
             messages.append(result["message"])
             failed = failed or not result["ok"]
         return self.env["bank.collect.provider"]._notification(
-            _("Forced collection"), "\n".join(messages), "warning" if failed else "success", sticky=failed
+            self.env._("Forced collection"), "\n".join(messages), "warning" if failed else "success", sticky=failed
         )

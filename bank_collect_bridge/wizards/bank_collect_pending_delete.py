@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -46,14 +46,14 @@ class BankCollectPendingDelete(models.TransientModel):
     def action_delete(self):
         self.ensure_one()
         if self.date_from > self.date_to:
-            raise UserError(_("The start date must be before the end date."))
+            raise UserError(self.env._("The start date must be before the end date."))
         self.journal_id._bank_collect_lock()
         transactions = self.env["bank.collect.transaction"].sudo().search(self._domain())
         count = len(transactions)
         if self.ignore_permanently:
             transactions.write({"state": "ignored"})
-            message = _("%(count)s pending transactions ignored permanently.", count=count)
+            message = self.env._("%(count)s pending transactions ignored permanently.", count=count)
         else:
             transactions.unlink()
-            message = _("%(count)s pending transactions deleted.", count=count)
-        return self.env["bank.collect.provider"]._notification(_("Pending transactions"), message, "success")
+            message = self.env._("%(count)s pending transactions deleted.", count=count)
+        return self.env["bank.collect.provider"]._notification(self.env._("Pending transactions"), message, "success")

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -54,7 +54,7 @@ class AccountPayment(models.Model):
         receipts = self.filtered(lambda p: p.state == "draft")
         unchecked = receipts.filtered("connectic_journal_to_check")
         if unchecked:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Choose the journal of these kiosk receipts before posting them (no journal is mapped to "
                 "their payment method): %(receipts)s",
                 receipts=", ".join(unchecked.mapped(lambda p: p.connectic_transaction_id or p.display_name)),

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytz
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
@@ -93,7 +93,7 @@ class ConnecticKiosk(models.Model):
                     fingerprint(parse_host_key(kiosk.sftp_host_key)) if kiosk.sftp_host_key else False
                 )
             except SftpError:
-                kiosk.sftp_host_key_fingerprint = _("Invalid key")
+                kiosk.sftp_host_key_fingerprint = self.env._("Invalid key")
 
     def _compute_file_count(self):
         counts = dict(self.env["connectic.kiosk.file"]._read_group(
@@ -108,7 +108,7 @@ class ConnecticKiosk(models.Model):
             try:
                 parse_host_key(kiosk.sftp_host_key)
             except SftpError as error:
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "The server host key of %(kiosk)s is not a public key line such as "
                     "'ssh-ed25519 AAAA…' (%(reason)s).", kiosk=kiosk.name, reason=error.params.get("reason"),
                 )) from None
@@ -117,13 +117,15 @@ class ConnecticKiosk(models.Model):
     def _check_entity_and_paths(self):
         for kiosk in self:
             if kiosk.entity_code and not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", kiosk.entity_code):
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "The entity code %(code)s may contain only letters, digits, '-' and '_' (20 at most).",
                     code=kiosk.entity_code,
                 ))
             folders = [kiosk.path_inbound, kiosk.path_archive, kiosk.path_error]
             if len({f.rstrip("/") for f in folders}) != len(folders):
-                raise ValidationError(_("The payments, archive and error folders must be three different folders."))
+                raise ValidationError(
+                    self.env._("The payments, archive and error folders must be three different folders.")
+                )
 
     # ------------------------------------------------------------------------------------------
     # SFTP
@@ -140,25 +142,25 @@ class ConnecticKiosk(models.Model):
         """A translated sentence for an SftpError (its parameters never hold a secret)."""
         params = {"host": self.sftp_host, "port": self.sftp_port, "user": self.sftp_user or "", **error.params}
         if error.kind == "host_key_unknown":
-            return _(
+            return self.env._(
                 "No host key is pinned for %(host)s:%(port)s. The server shows the key %(fingerprint)s; "
                 "check it with the server's administrator, then use «Fetch host key» or paste it in the "
                 "settings.", **params,
             )
         if error.kind == "host_key_changed":
-            return _(
+            return self.env._(
                 "Connection refused: the server %(host)s:%(port)s shows the host key %(fingerprint)s "
                 "instead of the pinned key %(expected)s. The server may have been reinstalled or "
                 "impersonated; check with its administrator before changing the pinned key.", **params,
             )
         if error.kind == "auth":
-            return _("The SFTP server %(host)s:%(port)s refused the login of user %(user)s "
-                     "(wrong password or key).", **params)
+            return self.env._("The SFTP server %(host)s:%(port)s refused the login of user %(user)s "
+                              "(wrong password or key).", **params)
         if error.kind == "connect":
-            return _("Cannot reach the SFTP server %(host)s:%(port)s: %(reason)s.", **params)
+            return self.env._("Cannot reach the SFTP server %(host)s:%(port)s: %(reason)s.", **params)
         if error.kind == "config":
-            return _("The kiosk SFTP settings are incomplete or invalid (%(field)s: %(reason)s).", **params)
-        return _("SFTP operation %(action)s on %(path)s failed: %(reason)s.", **params)
+            return self.env._("The kiosk SFTP settings are incomplete or invalid (%(field)s: %(reason)s).", **params)
+        return self.env._("SFTP operation %(action)s on %(path)s failed: %(reason)s.", **params)
 
     @contextmanager
     def _sftp_session(self):
@@ -176,18 +178,18 @@ class ConnecticKiosk(models.Model):
             with self._sftp() as client:
                 missing = [folder for folder in folders if not client.exists(folder)]
         except SftpError as error:
-            return self._notification(_("Connection failed"), self._sftp_error_message(error), "danger")
+            return self._notification(self.env._("Connection failed"), self._sftp_error_message(error), "danger")
         if missing:
             return self._notification(
-                _("Connected, folders missing"),
-                _("Connected to %(host)s:%(port)s, but these folders do not exist: %(folders)s.",
-                  host=self.sftp_host, port=self.sftp_port, folders=", ".join(missing)),
+                self.env._("Connected, folders missing"),
+                self.env._("Connected to %(host)s:%(port)s, but these folders do not exist: %(folders)s.",
+                           host=self.sftp_host, port=self.sftp_port, folders=", ".join(missing)),
                 "warning",
             )
         return self._notification(
-            _("Connection succeeded"),
-            _("Connected to %(host)s:%(port)s as %(user)s; the host key matches and the four folders exist.",
-              host=self.sftp_host, port=self.sftp_port, user=self.sftp_user),
+            self.env._("Connection succeeded"),
+            self.env._("Connected to %(host)s:%(port)s as %(user)s; the host key matches and the four folders exist.",
+                       host=self.sftp_host, port=self.sftp_port, user=self.sftp_user),
             "success",
         )
 
@@ -195,18 +197,18 @@ class ConnecticKiosk(models.Model):
         """Pin the key the server shows now; only when none is pinned (a changed key is never replaced here)."""
         self.ensure_one()
         if self.sftp_host_key:
-            raise UserError(_("A host key is already pinned. Clear the field first if the server's key "
-                              "really changed."))
+            raise UserError(self.env._("A host key is already pinned. Clear the field first if the server's key "
+                                       "really changed."))
         try:
             key = fetch_host_key(self.sftp_host, self.sftp_port)
         except SftpError as error:
             raise UserError(self._sftp_error_message(error)) from None
         self.sftp_host_key = key_line(key)
         return self._notification(
-            _("Host key pinned"),
-            _("Pinned host key %(fingerprint)s of %(host)s:%(port)s. Compare it with the fingerprint given "
-              "by the server's administrator.", fingerprint=fingerprint(key), host=self.sftp_host,
-              port=self.sftp_port),
+            self.env._("Host key pinned"),
+            self.env._("Pinned host key %(fingerprint)s of %(host)s:%(port)s. Compare it with the fingerprint given "
+                       "by the server's administrator.", fingerprint=fingerprint(key), host=self.sftp_host,
+                       port=self.sftp_port),
             "info",
         )
 
@@ -235,7 +237,7 @@ class ConnecticKiosk(models.Model):
     def _check_ready(self):
         self.ensure_one()
         if not self.entity_code:
-            raise UserError(_("Set the entity code of kiosk %(kiosk)s first.", kiosk=self.name))
+            raise UserError(self.env._("Set the entity code of kiosk %(kiosk)s first.", kiosk=self.name))
 
     def _customer_rows(self):
         """(ref, name, street, zip, city, balance) of every customer with a reference, balances
@@ -304,7 +306,7 @@ class ConnecticKiosk(models.Model):
         states = dict(processed._fields["state"]._description_selection(self.env))
         summary = "\n".join(f"{f.name}: {states[f.state]}" for f in processed)
         kind = "warning" if "rejected" in processed.mapped("state") else "info"
-        return self._notification(_("Payments import"), summary or _("No new payments file."), kind)
+        return self._notification(self.env._("Payments import"), summary or self.env._("No new payments file."), kind)
 
     @api.model
     def _cron_import_payments(self):
@@ -318,7 +320,9 @@ class ConnecticKiosk(models.Model):
         cr = self.env.cr
         cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.id))
         if not cr.fetchone()[0]:
-            raise UserError(_("An import of kiosk %(kiosk)s is already running; try again later.", kiosk=self.name))
+            raise UserError(
+                self.env._("An import of kiosk %(kiosk)s is already running; try again later.", kiosk=self.name)
+            )
         try:
             yield
         finally:
@@ -439,7 +443,7 @@ class ConnecticKiosk(models.Model):
 
     def _create_payments(self, kiosk_file, payments, partner_by_line, owner):
         default_journal = None
-        memo = _("Kiosk %(kiosk)s, transaction %(transaction)s")
+        memo = self.env._("Kiosk %(kiosk)s, transaction %(transaction)s")
         kiosk_tz = pytz.timezone(self.tz)
         vals_list = []
         for payment in payments:
@@ -448,8 +452,8 @@ class ConnecticKiosk(models.Model):
                 # account.payment requires a journal: a placeholder the user must confirm or change.
                 default_journal = default_journal or self._default_receipt_journal()
                 if not default_journal:
-                    raise UserError(_("Company %(company)s has no cash or bank journal to receive kiosk "
-                                      "payments.", company=self.company_id.name))
+                    raise UserError(self.env._("Company %(company)s has no cash or bank journal to receive kiosk "
+                                               "payments.", company=self.company_id.name))
             vals_list.append({
                 "payment_type": "inbound",
                 "partner_type": "customer",
@@ -484,39 +488,43 @@ class ConnecticKiosk(models.Model):
         """Translated reason of a LineError."""
         p = error.params
         messages = {
-            "empty_file": lambda: _("the file is empty"),
-            "bad_encoding": lambda: _("the file is not UTF-8 text (byte %(position)s)", **p),
-            "bad_csv": lambda: _("unreadable CSV (%(reason)s)", **p),
-            "bad_header": lambda: _("the header must be %(expected)s", **p),
-            "blank_line": lambda: _("empty line"),
-            "column_count": lambda: _("%(count)s columns instead of %(expected)s", **p),
-            "trailer_not_last": lambda: _("the END trailer must be the last line"),
-            "missing_trailer": lambda: _("the END trailer line is missing: the file is incomplete"),
-            "bad_trailer": lambda: _("the trailer must be END;<number of payments>;<sum of amounts>"),
-            "trailer_count": lambda: _("the trailer counts %(value)s payments, the file has %(expected)s", **p),
-            "trailer_sum": lambda: _("the trailer total %(value)s differs from the sum of amounts %(expected)s", **p),
-            "bad_transaction_id": lambda: _(
+            "empty_file": lambda: self.env._("the file is empty"),
+            "bad_encoding": lambda: self.env._("the file is not UTF-8 text (byte %(position)s)", **p),
+            "bad_csv": lambda: self.env._("unreadable CSV (%(reason)s)", **p),
+            "bad_header": lambda: self.env._("the header must be %(expected)s", **p),
+            "blank_line": lambda: self.env._("empty line"),
+            "column_count": lambda: self.env._("%(count)s columns instead of %(expected)s", **p),
+            "trailer_not_last": lambda: self.env._("the END trailer must be the last line"),
+            "missing_trailer": lambda: self.env._("the END trailer line is missing: the file is incomplete"),
+            "bad_trailer": lambda: self.env._("the trailer must be END;<number of payments>;<sum of amounts>"),
+            "trailer_count": lambda: self.env._(
+                "the trailer counts %(value)s payments, the file has %(expected)s", **p),
+            "trailer_sum": lambda: self.env._(
+                "the trailer total %(value)s differs from the sum of amounts %(expected)s", **p),
+            "bad_transaction_id": lambda: self.env._(
                 "invalid transaction id %(value)s (at most 40 letters, digits, '-' or '_')", **p),
-            "missing_value": lambda: _("value missing"),
-            "bad_date": lambda: _("invalid date-time %(value)s (expected YYYY-MM-DDTHH:MM:SS)", **p),
-            "wrong_entity": lambda: _("entity %(value)s is not this company's (%(expected)s)", **p),
-            "bad_amount": lambda: _("invalid amount %(value)s (expected two decimals with a comma, e.g. 330,00)", **p),
-            "amount_not_positive": lambda: _("the amount %(value)s must be greater than zero", **p),
-            "wrong_currency": lambda: _("currency %(value)s is not the company's (%(expected)s)", **p),
-            "unknown_method": lambda: _("unknown payment method %(value)s (expected %(expected)s)", **p),
-            "duplicate_in_file": lambda: _("transaction %(transaction_id)s already appears on line %(first_line)s", **p),
-            "already_imported": lambda: _("transaction %(transaction_id)s was already imported", **p),
-            "unknown_customer": lambda: _("no customer of the company has the reference %(value)s", **p),
-            "ambiguous_customer": lambda: _("%(count)s customers have the reference %(value)s", **p),
+            "missing_value": lambda: self.env._("value missing"),
+            "bad_date": lambda: self.env._("invalid date-time %(value)s (expected YYYY-MM-DDTHH:MM:SS)", **p),
+            "wrong_entity": lambda: self.env._("entity %(value)s is not this company's (%(expected)s)", **p),
+            "bad_amount": lambda: self.env._(
+                "invalid amount %(value)s (expected two decimals with a comma, e.g. 330,00)", **p),
+            "amount_not_positive": lambda: self.env._("the amount %(value)s must be greater than zero", **p),
+            "wrong_currency": lambda: self.env._("currency %(value)s is not the company's (%(expected)s)", **p),
+            "unknown_method": lambda: self.env._("unknown payment method %(value)s (expected %(expected)s)", **p),
+            "duplicate_in_file": lambda: self.env._(
+                "transaction %(transaction_id)s already appears on line %(first_line)s", **p),
+            "already_imported": lambda: self.env._("transaction %(transaction_id)s was already imported", **p),
+            "unknown_customer": lambda: self.env._("no customer of the company has the reference %(value)s", **p),
+            "ambiguous_customer": lambda: self.env._("%(count)s customers have the reference %(value)s", **p),
         }
         return messages[error.code]()
 
     def _error_report(self, name, errors):
-        lines = [_("Payments file %(name)s rejected: nothing was imported. %(count)s error(s):",
-                   name=name, count=len(errors)), ""]
+        lines = [self.env._("Payments file %(name)s rejected: nothing was imported. %(count)s error(s):",
+                            name=name, count=len(errors)), ""]
         for error in errors:
-            where = _("Line %(line)s", line=error.line) if error.line else _("File")
+            where = self.env._("Line %(line)s", line=error.line) if error.line else self.env._("File")
             if error.column:
-                where = _("%(where)s, column %(column)s", where=where, column=error.column)
+                where = self.env._("%(where)s, column %(column)s", where=where, column=error.column)
             lines.append(f"{where}: {self._error_message(error)}")
         return "\n".join(lines) + "\n"

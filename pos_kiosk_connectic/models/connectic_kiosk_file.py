@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools.misc import format_amount
 
 
@@ -56,16 +56,16 @@ class ConnecticKioskFile(models.Model):
         for kiosk_file in self:
             users = group.users.filtered(lambda u, c=kiosk_file.company_id: c in u.company_ids)
             if kiosk_file.state == "imported":
-                body = _("Kiosk payments file %(name)s imported: %(count)s receipts, total %(total)s, "
-                         "waiting in the collection draft.", name=kiosk_file.name, count=kiosk_file.line_count,
-                         total=kiosk_file._format_total())
+                body = self.env._("Kiosk payments file %(name)s imported: %(count)s receipts, total %(total)s, "
+                                  "waiting in the collection draft.", name=kiosk_file.name, count=kiosk_file.line_count,
+                                  total=kiosk_file._format_total())
             elif kiosk_file.state == "rejected":
-                body = _("Kiosk payments file %(name)s rejected, nothing imported: %(count)s error(s). "
-                         "The report is attached to the file record.", name=kiosk_file.name,
-                         count=kiosk_file.error_count)
+                body = self.env._("Kiosk payments file %(name)s rejected, nothing imported: %(count)s error(s). "
+                                  "The report is attached to the file record.", name=kiosk_file.name,
+                                  count=kiosk_file.error_count)
             else:
-                body = _("Kiosk payments file %(name)s was already imported: archived without importing "
-                         "it again.", name=kiosk_file.name)
+                body = self.env._("Kiosk payments file %(name)s was already imported: archived without importing "
+                                  "it again.", name=kiosk_file.name)
             body = Markup("<p>%s</p>") % body
             if kiosk_file.state == "rejected":
                 body += Markup("<pre>%s</pre>") % kiosk_file.error_report

@@ -1,6 +1,6 @@
 import base64
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -24,8 +24,8 @@ class ConnecticKioskImportWizard(models.TransientModel):
     def action_import(self):
         self.ensure_one()
         if not self.file:
-            raise UserError(_("Choose the payments file to import."))
-        name = self.filename or _("manual upload")
+            raise UserError(self.env._("Choose the payments file to import."))
+        name = self.filename or self.env._("manual upload")
         kiosk = self.kiosk_id.with_company(self.kiosk_id.company_id)
         kiosk_file = kiosk._import_file(name, base64.b64decode(self.file), origin="manual", owner=self.env.user)
         self.result_file_id = kiosk_file
@@ -33,5 +33,5 @@ class ConnecticKioskImportWizard(models.TransientModel):
             return kiosk_file.sudo(False).action_open_payments()
         return {
             "type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
-            "view_mode": "form", "target": "new", "name": _("Import a kiosk payments file"),
+            "view_mode": "form", "target": "new", "name": self.env._("Import a kiosk payments file"),
         }

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 import psycopg2
 
-from odoo import _, fields, http
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
@@ -58,24 +58,24 @@ class SepaOneoffPortal(CustomerPortal):
         errors = {}
         for name in REQUIRED_FIELDS:
             if not values[name]:
-                errors[name] = _("This field is required.")
+                errors[name] = request.env._("This field is required.")
         for name, limit in MAX_LENGTH.items():
             if len(values[name]) > limit:
-                errors[name] = _("At most %(limit)s characters.", limit=limit)
+                errors[name] = request.env._("At most %(limit)s characters.", limit=limit)
         if values["civility"] not in ("", "mr", "mrs"):
-            errors["civility"] = _("Choose a civility from the list.")
+            errors["civility"] = request.env._("Choose a civility from the list.")
         if values["email"] and "email" not in errors and not _looks_like_email(values["email"]):
-            errors["email"] = _("This e-mail address is not valid.")
+            errors["email"] = request.env._("This e-mail address is not valid.")
         if values["amount"]:
             amount = self._sepa_oneoff_parse_amount(values["amount"])
             if amount is None:
-                errors["amount"] = _("Enter an amount in euros, e.g. 65.63.")
+                errors["amount"] = request.env._("Enter an amount in euros, e.g. 65.63.")
             elif amount <= 0:
-                errors["amount"] = _("The amount must be greater than zero.")
+                errors["amount"] = request.env._("The amount must be greater than zero.")
             elif amount != amount.quantize(Decimal("0.01")):
-                errors["amount"] = _("The amount can have at most 2 decimals.")
+                errors["amount"] = request.env._("The amount can have at most 2 decimals.")
             elif float(amount) > due + 0.001:
-                errors["amount"] = _("The amount cannot exceed your balance due (%(due).2f).", due=due)
+                errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
         iban = ""
         if values["iban"]:
             try:
@@ -83,25 +83,25 @@ class SepaOneoffPortal(CustomerPortal):
                 values["iban"] = iban
             except bank.BankDataError as error:
                 errors["iban"] = (
-                    _("This IBAN belongs to a country outside the SEPA direct debit scheme.")
+                    request.env._("This IBAN belongs to a country outside the SEPA direct debit scheme.")
                     if error.code == "iban_outside_sepa"
-                    else _("This IBAN is not valid: check its length and check digits.")
+                    else request.env._("This IBAN is not valid: check its length and check digits.")
                 )
         if iban and not values["bic"]:
             values["bic"] = bank.bic_from_iban(iban) or ""
             if not values["bic"]:
-                errors["bic"] = _("The BIC cannot be found from this IBAN: enter it.")
+                errors["bic"] = request.env._("The BIC cannot be found from this IBAN: enter it.")
         elif values["bic"]:
             try:
                 values["bic"] = bank.check_bic(values["bic"], iban or None)
             except bank.BankDataError as error:
                 errors["bic"] = (
-                    _("This BIC does not belong to the country of the IBAN.")
+                    request.env._("This BIC does not belong to the country of the IBAN.")
                     if error.code == "bic_mismatch"
-                    else _("This BIC is not valid (8 or 11 letters and digits, e.g. BNPAFRPPXXX).")
+                    else request.env._("This BIC is not valid (8 or 11 letters and digits, e.g. BNPAFRPPXXX).")
                 )
         elif "iban" not in errors:
-            errors["bic"] = _("This field is required.")
+            errors["bic"] = request.env._("This field is required.")
         return values, errors
 
     def _sepa_oneoff_form_defaults(self, partner, due):
@@ -154,7 +154,7 @@ class SepaOneoffPortal(CustomerPortal):
             return self._sepa_oneoff_render_form(self._sepa_oneoff_form_defaults(partner, due), {}, company, due)
         values, errors = self._sepa_oneoff_validate(post, company, due)
         if not errors and self._sepa_oneoff_rate_limited(company):
-            errors["form"] = _(
+            errors["form"] = request.env._(
                 "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
                 count=company.sepa_oneoff_rate_limit,
             )
@@ -184,14 +184,14 @@ class SepaOneoffPortal(CustomerPortal):
             return request.redirect("/my/sepa-oneoff")
         if not accept:
             return self._sepa_oneoff_render_recap(token, pending, company, errors={
-                "accept": _("Tick the box to sign the mandate."),
+                "accept": request.env._("Tick the box to sign the mandate."),
             })
         amount = float(pending["amount"])
         errors = {}
         if amount > due + 0.001:
-            errors["amount"] = _("The amount cannot exceed your balance due (%(due).2f).", due=due)
+            errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
         elif self._sepa_oneoff_rate_limited(company):
-            errors["form"] = _(
+            errors["form"] = request.env._(
                 "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
                 count=company.sepa_oneoff_rate_limit,
             )

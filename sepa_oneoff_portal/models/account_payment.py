@@ -2,7 +2,7 @@ import base64
 import uuid
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -39,7 +39,7 @@ class AccountPayment(models.Model):
 
     def write(self, vals):
         if _LOCKED_FIELDS.intersection(vals) and any(self.mapped("sepa_oneoff_batch_id")):
-            raise UserError(_(
+            raise UserError(self.env._(
                 "These receipts are already in a direct debit file sent to the bank: their amount, customer "
                 "and mandate can no longer be changed."
             ))
@@ -55,7 +55,9 @@ class AccountPayment(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success" if payments else "info",
-                "message": _("%(count)s pending request(s) added to the collection draft.", count=len(payments)),
+                "message": self.env._(
+                    "%(count)s pending request(s) added to the collection draft.", count=len(payments)
+                ),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
@@ -63,26 +65,28 @@ class AccountPayment(models.Model):
     # ------------------------------------------------------------------ SEPA file (SO-8)
     def _sepa_oneoff_check_exportable(self):
         if not self:
-            raise UserError(_("Select the one-off direct debit receipts to put in the file."))
+            raise UserError(self.env._("Select the one-off direct debit receipts to put in the file."))
         not_oneoff = self.filtered(lambda p: not p.sepa_oneoff_mandate_id)
         if not_oneoff:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Only one-off direct debit receipts can go in a direct debit file; not: %(names)s.",
                 names=", ".join(not_oneoff.mapped("display_name")),
             ))
         exported = self.filtered("sepa_oneoff_batch_id")
         if exported:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "These receipts were already exported and cannot be debited twice: %(lines)s.",
                 lines=", ".join(f"{p.sepa_oneoff_mandate_id.name} ({p.sepa_oneoff_batch_id.name})" for p in exported),
             ))
         not_draft = self.filtered(lambda p: p.state != "draft")
         if not_draft:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Only draft receipts can be exported; not: %(names)s.", names=", ".join(not_draft.mapped("display_name")),
             ))
         if len(self.company_id) > 1:
-            raise UserError(_("A direct debit file belongs to one creditor: select the receipts of one company."))
+            raise UserError(
+                self.env._("A direct debit file belongs to one creditor: select the receipts of one company.")
+            )
 
     def action_sepa_oneoff_export(self):
         """Generate the pain.008 file of the selected draft one-off receipts (sequence type OOFF),
@@ -95,12 +99,12 @@ class AccountPayment(models.Model):
         payments._sepa_oneoff_check_exportable()
         company = payments.company_id
         missing = [label for label, value in (
-            (_("SEPA creditor identifier (ICS)"), company.sepa_creditor_identifier),
-            (_("Creditor IBAN"), company.sepa_oneoff_creditor_iban),
+            (self.env._("SEPA creditor identifier (ICS)"), company.sepa_creditor_identifier),
+            (self.env._("Creditor IBAN"), company.sepa_oneoff_creditor_iban),
         ) if not value]
         if missing:
-            raise UserError(_("Company %(company)s: set %(missing)s before generating a direct debit file.",
-                              company=company.name, missing=", ".join(missing)))
+            raise UserError(self.env._("Company %(company)s: set %(missing)s before generating a direct debit file.",
+                                       company=company.name, missing=", ".join(missing)))
         today = fields.Date.context_today(self)
         earliest = self.env["sepa.oneoff.mandate"]._sepa_oneoff_collection_date(company, today)
         collection_date = max([earliest] + [d for d in payments.sepa_oneoff_mandate_id.mapped("collection_date") if d])
@@ -181,19 +185,21 @@ class AccountPayment(models.Model):
     @api.model
     def _sepa_oneoff_file_error_message(self, error):
         messages = {
-            "amount_not_cents": _("the amount is not a number of cents"),
-            "amount_out_of_range": _("the amount must be between 0.01 and 999,999,999.99"),
-            "bad_identifier": _("the mandate reference or an identifier uses characters the SEPA scheme refuses"),
-            "bad_mandate_date": _("the signature date is missing or in the future"),
-            "bad_collection_date": _("the collection date is in the past"),
-            "missing_name": _("the debtor name is empty"),
-            "creditor_bic_required": _("pain.008.001.02 needs the creditor BIC (8 or 11 letters and digits)"),
-            "xsd_invalid": _("the file does not match the official schema"),
-            "no_debit": _("there is no debit to export"),
+            "amount_not_cents": self.env._("the amount is not a number of cents"),
+            "amount_out_of_range": self.env._("the amount must be between 0.01 and 999,999,999.99"),
+            "bad_identifier": self.env._(
+                "the mandate reference or an identifier uses characters the SEPA scheme refuses"
+            ),
+            "bad_mandate_date": self.env._("the signature date is missing or in the future"),
+            "bad_collection_date": self.env._("the collection date is in the past"),
+            "missing_name": self.env._("the debtor name is empty"),
+            "creditor_bic_required": self.env._("pain.008.001.02 needs the creditor BIC (8 or 11 letters and digits)"),
+            "xsd_invalid": self.env._("the file does not match the official schema"),
+            "no_debit": self.env._("there is no debit to export"),
         }
         reason = messages.get(error.code, error.code)
-        return _("The direct debit file cannot be generated (%(ref)s): %(reason)s. %(detail)s",
-                 ref=error.ref or "-", reason=reason, detail=error.detail or "")
+        return self.env._("The direct debit file cannot be generated (%(ref)s): %(reason)s. %(detail)s",
+                          ref=error.ref or "-", reason=reason, detail=error.detail or "")
 
     # ------------------------------------------------------------------ posting (SO-9)
     def action_sepa_oneoff_post(self, journal=None):
@@ -201,7 +207,7 @@ class AccountPayment(models.Model):
         each with its customer's open invoices, oldest due date first, in one batched reconciliation."""
         payments = self.filtered(lambda p: p.state == "draft")
         if not payments:
-            raise UserError(_("Select draft one-off receipts to post."))
+            raise UserError(self.env._("Select draft one-off receipts to post."))
         if journal:
             payments.write({"journal_id": journal.id})
         # a journal change recomputes the outstanding account from the new journal's method line,
@@ -296,16 +302,18 @@ class AccountPayment(models.Model):
         receipt rejected and its mandate returned."""
         payments = self.filtered(lambda p: p.sepa_oneoff_mandate_id and p.state in ("in_process", "paid"))
         if not payments or payments != self:
-            raise UserError(_("Only posted one-off direct debit receipts can be returned."))
+            raise UserError(self.env._("Only posted one-off direct debit receipts can be returned."))
         moves = payments.move_id
         moves.line_ids.remove_move_reconcile()
         moves._reverse_moves(
-            [{"ref": _("Direct debit returned: %(rum)s", rum=p.sepa_oneoff_mandate_id.name),
+            [{"ref": self.env._("Direct debit returned: %(rum)s", rum=p.sepa_oneoff_mandate_id.name),
               "date": fields.Date.context_today(self)} for p in payments],
             cancel=True,
         )
         super(AccountPayment, payments).write({"state": "rejected"})
         payments.sepa_oneoff_mandate_id.sudo().write({"state": "returned"})
         for payment in payments:
-            payment.sepa_oneoff_mandate_id.sudo().message_post(body=_("The direct debit was returned by the bank."))
+            payment.sepa_oneoff_mandate_id.sudo().message_post(
+                body=self.env._("The direct debit was returned by the bank.")
+            )
         return True

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..sepa import bank
@@ -71,7 +71,7 @@ class ResCompany(models.Model):
                 try:
                     bank.check_creditor_identifier(company.sepa_creditor_identifier)
                 except bank.BankDataError:
-                    raise ValidationError(_(
+                    raise ValidationError(self.env._(
                         "Company %(company)s: the SEPA creditor identifier %(ics)s is not valid "
                         "(expected country code, 2 check digits, business code and national identifier, "
                         "e.g. FR72ZZZ123456).", company=company.name, ics=company.sepa_creditor_identifier,
@@ -80,7 +80,7 @@ class ResCompany(models.Model):
                 try:
                     bank.check_iban(company.sepa_oneoff_creditor_iban)
                 except bank.BankDataError:
-                    raise ValidationError(_(
+                    raise ValidationError(self.env._(
                         "Company %(company)s: the creditor IBAN %(iban)s is not a valid IBAN of the SEPA scheme.",
                         company=company.name, iban=company.sepa_oneoff_creditor_iban,
                     )) from None
@@ -88,27 +88,27 @@ class ResCompany(models.Model):
                 try:
                     bank.check_bic(company.sepa_oneoff_creditor_bic, company.sepa_oneoff_creditor_iban)
                 except bank.BankDataError:
-                    raise ValidationError(_(
+                    raise ValidationError(self.env._(
                         "Company %(company)s: the creditor BIC %(bic)s is not valid or does not belong to "
                         "the country of the creditor IBAN.", company=company.name, bic=company.sepa_oneoff_creditor_bic,
                     )) from None
             if company.sepa_oneoff_portal_enabled:
                 missing = [
                     label for label, value in (
-                        (_("SEPA creditor identifier (ICS)"), company.sepa_creditor_identifier),
-                        (_("Creditor IBAN"), company.sepa_oneoff_creditor_iban),
-                        (_("Creditor BIC"), company.sepa_oneoff_creditor_bic),
+                        (self.env._("SEPA creditor identifier (ICS)"), company.sepa_creditor_identifier),
+                        (self.env._("Creditor IBAN"), company.sepa_oneoff_creditor_iban),
+                        (self.env._("Creditor BIC"), company.sepa_oneoff_creditor_bic),
                     ) if not value
                 ]
                 if missing:
-                    raise ValidationError(_(
+                    raise ValidationError(self.env._(
                         "Company %(company)s: one-off direct debit on the portal cannot be allowed while "
                         "these settings are missing: %(missing)s.", company=company.name, missing=", ".join(missing),
                     ))
             if company.sepa_oneoff_lead_days < 0 or company.sepa_oneoff_lead_days > 10:
-                raise ValidationError(_("The collection lead time must be between 0 and 10 business days."))
+                raise ValidationError(self.env._("The collection lead time must be between 0 and 10 business days."))
             if company.sepa_oneoff_rate_limit < 1:
-                raise ValidationError(_("The number of mandates per customer per hour must be at least 1."))
+                raise ValidationError(self.env._("The number of mandates per customer per hour must be at least 1."))
 
     def _sepa_oneoff_creditor_name(self):
         self.ensure_one()

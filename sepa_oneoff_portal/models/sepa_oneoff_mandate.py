@@ -1,7 +1,7 @@
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..sepa import bank
 from ..sepa.target_calendar import add_target_days
@@ -80,7 +80,7 @@ class SepaOneoffMandate(models.Model):
 
     def _sepa_oneoff_authorisation_text(self, creditor_name=None):
         creditor_name = creditor_name or self.creditor_name
-        return _(
+        return self.env._(
             "By signing this mandate form, you authorise %(creditor)s to send instructions to your bank to "
             "debit your account and your bank to debit your account in accordance with the instructions "
             "from %(creditor)s.", creditor=creditor_name,
@@ -88,7 +88,7 @@ class SepaOneoffMandate(models.Model):
 
     @api.model
     def _sepa_oneoff_refund_text(self):
-        return _(
+        return self.env._(
             "As part of your rights, you are entitled to a refund from your bank under the terms and "
             "conditions of your agreement with your bank. A refund must be claimed within 8 weeks starting "
             "from the date on which your account was debited."
@@ -128,7 +128,7 @@ class SepaOneoffMandate(models.Model):
             "date": self.collection_date or fields.Date.context_today(self),
             "journal_id": journal.id,
             "company_id": self.company_id.id,
-            "memo": _("One-off direct debit %(rum)s", rum=self.name),
+            "memo": self.env._("One-off direct debit %(rum)s", rum=self.name),
             "sepa_oneoff_mandate_id": self.id,
         }
 
@@ -166,8 +166,8 @@ class SepaOneoffMandate(models.Model):
                 mandate.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
-                    summary=_("One-off direct debit signed: %(rum)s", rum=mandate.name),
-                    note=Markup("<p>%s</p>") % _(
+                    summary=self.env._("One-off direct debit signed: %(rum)s", rum=mandate.name),
+                    note=Markup("<p>%s</p>") % self.env._(
                         "%(debtor)s signed a one-off direct debit of %(amount)s %(currency)s, due on %(date)s.",
                         debtor=mandate.debtor_name, amount=mandate.amount,
                         currency=mandate.currency_id.name, date=mandate.collection_date,
@@ -195,20 +195,20 @@ class SepaOneoffMandate(models.Model):
         if report.get_wkhtmltopdf_state() == "ok":
             return report._render_qweb_pdf("sepa_oneoff_portal.action_report_sepa_oneoff_mandate", self.ids)[0]
         from ..report.mandate_pdf import render_mandate_pdf
-        return render_mandate_pdf(_("SEPA Direct Debit Mandate"), self._sepa_oneoff_summary_rows(),
+        return render_mandate_pdf(self.env._("SEPA Direct Debit Mandate"), self._sepa_oneoff_summary_rows(),
                                   (self.mandate_text or "").split("\n\n"))
 
     def _sepa_oneoff_summary_rows(self):
         self.ensure_one()
         return [
-            (_("Creditor"), f"{self.creditor_name} {self.creditor_address or ''}".strip()),
-            (_("Creditor identifier (ICS)"), self.creditor_identifier or ""),
-            (_("Debtor"), self.debtor_name or ""),
-            (_("IBAN"), self.iban_masked),
-            (_("BIC"), self.bic or ""),
-            (_("Mandate reference (RUM)"), self.name),
-            (_("Payment type"), _("One-off payment")),
-            (_("Amount"), f"{self.amount:.2f} {self.currency_id.name}"),
-            (_("Collection date"), str(self.collection_date or "")),
-            (_("Signed at"), f"{self.signed_at} UTC"),
+            (self.env._("Creditor"), f"{self.creditor_name} {self.creditor_address or ''}".strip()),
+            (self.env._("Creditor identifier (ICS)"), self.creditor_identifier or ""),
+            (self.env._("Debtor"), self.debtor_name or ""),
+            (self.env._("IBAN"), self.iban_masked),
+            (self.env._("BIC"), self.bic or ""),
+            (self.env._("Mandate reference (RUM)"), self.name),
+            (self.env._("Payment type"), self.env._("One-off payment")),
+            (self.env._("Amount"), f"{self.amount:.2f} {self.currency_id.name}"),
+            (self.env._("Collection date"), str(self.collection_date or "")),
+            (self.env._("Signed at"), f"{self.signed_at} UTC"),
         ]

@@ -36,6 +36,7 @@ refused), then the one-time code 123456, then a 302 to the session's callback_ur
 import argparse
 import base64
 import calendar
+import contextlib
 import datetime
 import heapq
 import hmac
@@ -1344,10 +1345,10 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self):
         return "Bridge"
 
-    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+    def log_message(self, fmt, *args):
         if self.emulator.verbose:
             # The request line holds no secret: credentials and tokens travel in headers only.
-            sys.stderr.write("[bridge-emulator] %s\n" % (format % args))
+            sys.stderr.write("[bridge-emulator] %s\n" % (fmt % args))
 
     def do_GET(self):
         self._handle("GET")
@@ -1511,11 +1512,11 @@ def main(argv=None):
     emulator.start(args.host, args.port)
     if args.public_url:
         emulator.url = args.public_url.rstrip("/")
-    print(f"[bridge-emulator] listening on {emulator.url} (client id {emulator.client_id})", flush=True)
+    sys.stdout.write(f"[bridge-emulator] listening on {emulator.url} (client id {emulator.client_id})\n")
+    sys.stdout.flush()
     try:
-        emulator._thread.join()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops the emulator
+            emulator._thread.join()
     finally:
         emulator.stop()
     return 0

@@ -92,7 +92,7 @@ class AccountJournal(models.Model):
             journal.bank_collect_issue_count = issues.get(journal, 0)
 
     def _fill_bank_cash_dashboard_data(self, dashboard_data):
-        super()._fill_bank_cash_dashboard_data(dashboard_data)
+        result = super()._fill_bank_cash_dashboard_data(dashboard_data)
         for journal in self.filtered(lambda j: j.bank_statements_source == "bank_collect"):
             if journal.id in dashboard_data:
                 dashboard_data[journal.id].update({
@@ -100,6 +100,7 @@ class AccountJournal(models.Model):
                     and fields.Datetime.to_string(fields.Datetime.context_timestamp(journal, journal.bank_collect_last_sync))[:16],
                     "bank_collect_last_error": journal.bank_collect_last_error or "",
                 })
+        return result
 
     # ------------------------------------------------------------------
     # Helpers
@@ -743,7 +744,8 @@ class AccountJournal(models.Model):
             done += 1
             self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
             if auto_commit:
-                self.env.cr.commit()
+                # Deliberate: each journal's collection is kept even if a later one crashes the job.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return done
 
     @api.model

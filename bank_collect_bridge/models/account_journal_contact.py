@@ -15,7 +15,9 @@ class AccountJournal(models.Model):
     """The journal's client contact: invitation to connect the bank (BC-12), re-authentication
     e-mails (BC-11), what the contact sees on the portal (BC-13) and the connection log (BC-14)."""
 
-    _inherit = "account.journal"
+    # A second extension of account.journal next to models/account_journal.py, by feature, until the
+    # journal code is restructured.
+    _inherit = "account.journal"  # pylint: disable=consider-merging-classes-inherited
 
     bank_collect_collaborator_id = fields.Many2one(
         "res.users", string="Collaborator", readonly=True, copy=False,

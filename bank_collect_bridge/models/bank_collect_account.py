@@ -31,7 +31,7 @@ class BankCollectAccount(models.Model):
         help="For a deferred-debit card: the account its monthly total is debited on.",
     )
     journal_id = fields.Many2one(
-        "account.journal", string="Journal", domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+        "account.journal", domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
         index=True, ondelete="set null",
     )
     item_status = fields.Integer(string="Connection status", readonly=True)

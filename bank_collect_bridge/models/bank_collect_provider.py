@@ -57,7 +57,7 @@ class BankCollectProvider(models.Model):
     api_url = fields.Char(string="API URL", required=True, default=bridge_const.DEFAULT_API_URL)
     api_version = fields.Char(string="API version", required=True, default=bridge_const.BRIDGE_VERSION)
     client_id = fields.Char(string="Client ID", groups="base.group_system")
-    client_secret = fields.Char(string="Client Secret", groups="base.group_system")
+    client_secret = fields.Char(groups="base.group_system")
     webhook_secret = fields.Char(
         string="Webhook secret", groups="base.group_system",
         help="Signing secret of the webhook declared in the aggregator's dashboard.",

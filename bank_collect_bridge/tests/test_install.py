@@ -32,6 +32,6 @@ class TestInstall(TransactionCase):
         as_accountant = provider.with_user(self.accountant)
         self.assertEqual(as_accountant.frequency, "daily")
         with self.assertRaises(AccessError):
-            as_accountant.client_secret  # noqa: B018 - reading is the access check
+            _value = as_accountant.client_secret  # reading is the access check
         with self.assertRaises(AccessError):
             as_accountant.write({"frequency": "weekly"})

@@ -9,7 +9,7 @@ class BankCollectForce(models.TransientModel):
     _description = "Forced bank collection"
 
     journal_id = fields.Many2one(
-        "account.journal", string="Journal", help="Leave empty to collect every linked journal of the company.",
+        "account.journal", help="Leave empty to collect every linked journal of the company.",
         domain="[('bank_statements_source', '=', 'bank_collect'), ('bank_collect_link_state', '=', 'attached')]",
     )
     date_from = fields.Date(string="From", required=True)

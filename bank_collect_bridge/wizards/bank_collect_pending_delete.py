@@ -10,7 +10,7 @@ class BankCollectPendingDelete(models.TransientModel):
     _description = "Delete pending collected transactions"
 
     journal_id = fields.Many2one(
-        "account.journal", string="Journal", required=True,
+        "account.journal", required=True,
         domain="[('bank_statements_source', '=', 'bank_collect')]",
     )
     date_from = fields.Date(string="From", required=True)

@@ -8,6 +8,7 @@ no Odoo import.
 """
 import argparse
 import posixpath
+import sys
 from datetime import datetime
 from decimal import Decimal
 
@@ -67,7 +68,7 @@ def main(argv=None):
         client = KioskSftp(args.host, args.port, args.user, host_key.read(), private_key=key.read())
     with client:
         path, rows = run(client, kiosk_id=args.kiosk_id, count=args.count)
-    print(f"{path}: {len(rows)} payments")
+    sys.stdout.write(f"{path}: {len(rows)} payments\n")
 
 
 if __name__ == "__main__":

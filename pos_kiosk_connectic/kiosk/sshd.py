@@ -224,7 +224,8 @@ def main(argv=None):
                 f"KIOSK_SFTP_CLIENT_KEY_FILE={server.client_key_path}\n"
                 f"KIOSK_SFTP_DATA_DIR={server.data_dir}\n"
             )
-    print(f"kiosk SFTP server on 127.0.0.1:{server.port} (data {server.data_dir})", flush=True)
+    sys.stdout.write(f"kiosk SFTP server on 127.0.0.1:{server.port} (data {server.data_dir})\n")
+    sys.stdout.flush()
 
     def shutdown(*_args):
         server.stop()

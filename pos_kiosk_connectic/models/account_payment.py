@@ -36,13 +36,14 @@ class AccountPayment(models.Model):
     ]
 
     def _compute_outstanding_account_id(self):
-        super()._compute_outstanding_account_id()
+        result = super()._compute_outstanding_account_id()
         # Kiosk import: the fallback account that account.payment.create() would write payment by
         # payment, looked up once by the importer ((company id, payment type, account id), ...).
         fallback = {(c, t): a for c, t, a in self.env.context.get("connectic_outstanding_accounts", ())}
         if fallback:
             for payment in self.filtered(lambda p: not p.outstanding_account_id):
                 payment.outstanding_account_id = fallback.get((payment.company_id.id, payment.payment_type))
+        return result
 
     def write(self, vals):
         if "journal_id" in vals and "connectic_journal_to_check" not in vals:

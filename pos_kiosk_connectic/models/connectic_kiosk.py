@@ -229,7 +229,9 @@ class ConnecticKiosk(models.Model):
     def _commit(self):
         """Commit progress so that a later crash loses nothing."""
         if self._auto_commit():
-            self.env.cr.commit()
+            # Deliberate: each imported file is committed before its remote move (see
+            # _import_remote_files), and each kiosk's nightly job on its own.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # ------------------------------------------------------------------------------------------
     # Export of the customers file (PK-2)
@@ -276,7 +278,7 @@ class ConnecticKiosk(models.Model):
 
     @api.model
     def _cron_export_customers(self):
-        for kiosk in self.search([]):
+        for kiosk in self.search([("active", "=", True)]):
             self._run_job(kiosk, kiosk.action_export_customers)
 
     def _run_job(self, kiosk, job):
@@ -310,7 +312,7 @@ class ConnecticKiosk(models.Model):
 
     @api.model
     def _cron_import_payments(self):
-        for kiosk in self.search([]):
+        for kiosk in self.search([("active", "=", True)]):
             self._run_job(kiosk, kiosk.with_company(kiosk.company_id)._import_remote_files)
 
     @contextmanager

@@ -22,9 +22,9 @@ class TestInstall(TransactionCase):
         as_accountant = kiosk.with_user(self.accountant)
         self.assertEqual(as_accountant.sftp_user, "kiosk")
         with self.assertRaises(AccessError):
-            as_accountant.sftp_password  # noqa: B018 - reading is the access check
+            _value = as_accountant.sftp_password  # reading is the access check
         with self.assertRaises(AccessError):
-            as_accountant.sftp_private_key  # noqa: B018
+            _value = as_accountant.sftp_private_key
         with self.assertRaises(AccessError):
             as_accountant.write({"entity_code": "G001"})
         menu = self.env.ref("pos_kiosk_connectic.menu_connectic_kiosk")

@@ -10,7 +10,7 @@ class SepaOneoffPostWizard(models.TransientModel):
     payment_ids = fields.Many2many("account.payment", string="Receipts", required=True)
     company_id = fields.Many2one("res.company", required=True)
     journal_id = fields.Many2one(
-        "account.journal", string="Journal", required=True,
+        "account.journal", required=True,
         domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
     )
 

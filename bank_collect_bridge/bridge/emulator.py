@@ -70,7 +70,7 @@ COUNTRY_CODES = (
     "FR", "ES", "IT", "PT", "DE", "BE", "NL", "LU", "PL", "HU", "IE", "MT", "CZ", "NO", "BG", "SE", "DK",
     "AT", "SK", "FI", "GB", "GR", "EE", "IS", "CY", "HR", "LV", "RO",
 )
-CONTEXT_RE = re.compile(r"^[A-Za-z0-9-]{1,%d}$" % const.CONTEXT_MAX_LENGTH)
+CONTEXT_RE = re.compile(rf"^[A-Za-z0-9-]{{1,{const.CONTEXT_MAX_LENGTH:d}}}$")
 
 # Outcomes offered on the hosted bank login page: the item ends in this status.
 CONNECT_OUTCOMES = (
@@ -138,7 +138,7 @@ def _utcnow():
 def _iso(moment):
     """Bridge timestamp format: 2024-10-16T07:59:11.785Z."""
     moment = moment.astimezone(datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (moment.microsecond // 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _ms(moment):
@@ -175,12 +175,12 @@ def _unb64(text):
 
 def french_iban(bank_code, branch_code, account_number):
     """A valid French IBAN (RIB key and IBAN check digits computed) from numeric parts."""
-    bank, branch, number = "%05d" % int(bank_code), "%05d" % int(branch_code), "%011d" % int(account_number)
+    bank, branch, number = f"{int(bank_code):05d}", f"{int(branch_code):05d}", f"{int(account_number):011d}"
     rib_key = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(number)) % 97
-    bban = "%s%s%s%02d" % (bank, branch, number, rib_key)
+    bban = f"{bank}{branch}{number}{rib_key:02d}"
     # Check digits: BBAN + "FR00" with letters as numbers (F=15, R=27), mod 97.
     check = 98 - int(bban + "152700") % 97
-    return "FR%02d%s" % (check, bban)
+    return f"FR{check:02d}{bban}"
 
 
 def _month_end(day):
@@ -238,7 +238,7 @@ class BridgeEmulator:
         actual_host, actual_port = self._server.server_address[:2]
         if actual_host in ("0.0.0.0", "::", ""):
             actual_host = "127.0.0.1"  # listening everywhere: links must still name a reachable host
-        self.url = "http://%s:%d" % (actual_host, actual_port)
+        self.url = f"http://{actual_host}:{actual_port:d}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="bridge-emulator", daemon=True)
         self._thread.start()
         return self
@@ -456,7 +456,7 @@ class BridgeEmulator:
         `secrets_` (at most 2, as Bridge during a secret rotation); url None stops sending."""
         secret_list = [secrets_] if isinstance(secrets_, str) else list(secrets_ or [])
         if len(secret_list) > const.MAX_WEBHOOK_SECRETS:
-            raise ValueError("Bridge signs with at most %d secrets" % const.MAX_WEBHOOK_SECRETS)
+            raise ValueError(f"Bridge signs with at most {const.MAX_WEBHOOK_SECRETS:d} secrets")
         with self._lock:
             self.webhook_url = url
             self.webhook_secrets = secret_list
@@ -667,8 +667,8 @@ class BridgeEmulator:
     def _catalog_spec(self, account, entry, day, rng):
         raw, clean, low, high, operation_type, category_id = entry
         values = {"client": rng.choice(CLIENTS), "supplier": rng.choice(SUPPLIERS),
-                  "ref": "%s%05d" % (day.strftime("%y%m"), rng.randint(1, 99999)),
-                  "num": "%07d" % rng.randint(1, 9999999), "day": day.strftime("%d/%m")}
+                  "ref": f"{day.strftime('%y%m')}{rng.randint(1, 99999):05d}",
+                  "num": f"{rng.randint(1, 9999999):07d}", "day": day.strftime("%d/%m")}
         spec = {
             "amount": round(rng.uniform(low, high), 2), "provider_description": raw.format(**values),
             "clean_description": clean.format(**values).title() if "{" in clean else clean,
@@ -833,7 +833,7 @@ class BridgeEmulator:
         limit = query.get("limit", str(default_limit))
         if not re.fullmatch(r"\d+", limit) or not 1 <= int(limit) <= const.PAGE_LIMIT:
             raise EmulatorError(400, "invalid_request",
-                                "limit must be an integer between 1 and %d" % const.PAGE_LIMIT, "limit")
+                                f"limit must be an integer between 1 and {const.PAGE_LIMIT:d}", "limit")
         limit = int(limit)
         after = query.get("after")
         if after:
@@ -1168,11 +1168,11 @@ class BridgeEmulator:
             bank = "<p>Banque : <strong>{}</strong></p>".format(html.escape(provider["name"]))
         else:
             options = "".join(
-                '<option value="%d"%s>%s</option>' % (
-                    p["id"], " selected" if p["id"] == const.DEMO_PROVIDER_ID else "", html.escape(p["name"]))
+                f'<option value="{p["id"]:d}"{" selected" if p["id"] == const.DEMO_PROVIDER_ID else ""}>'
+                f'{html.escape(p["name"])}</option>'
                 for p in PROVIDERS if p["country_code"] == session["country_code"])
             bank = f'<label>Banque <select name="provider_id">{options}</select></label>'
-        outcomes = "".join('<option value="%d">%s</option>' % (code, html.escape(label))
+        outcomes = "".join(f'<option value="{code:d}">{html.escape(label)}</option>'
                            for code, label in CONNECT_OUTCOMES)
         body = """{error}
 <form method="post" action="/connect/session/{token}/login">
@@ -1218,6 +1218,14 @@ class BridgeEmulator:
             return 200, {"requests": [[m, p, q] for m, p, q in self.requests]}
         if method != "POST":
             raise EmulatorError(404, "not_found", "Unknown admin route")
+        for admin_routes in (self._admin_state, self._admin_items, self._admin_transactions, self._admin_settings):
+            answer = admin_routes(route, body)
+            if answer is not None:
+                return answer
+        raise EmulatorError(404, "not_found", "Unknown admin route")
+
+    def _admin_state(self, route, body):
+        """Admin POST routes on the whole state and the users; None for another route."""
         if route == "/reset":
             self.reset()
             return 200, {}
@@ -1225,29 +1233,41 @@ class BridgeEmulator:
             return 200, self.seed_demo()
         if route == "/users":
             return 201, self.create_user(body.get("external_user_id"))
+        return None
+
+    def _admin_items(self, route, body):
+        """Admin POST routes on the items (connections); None for another route."""
         if route == "/items":
             return 201, self.add_item(body.get("user_uuid"), body.get("provider_id", const.DEMO_PROVIDER_ID),
                                       int(body.get("status", 0)), body.get("accounts"), body.get("status_code_info"),
                                       body.get("history_start"))
         match = re.fullmatch(r"/items/(\d+)/(status|refresh|authentication-expiry)", route)
-        if match and match.group(2) == "status":
+        if not match:
+            return None
+        if match.group(2) == "status":
             return 200, self.set_item_status(match.group(1), body.get("status", 0), body.get("status_code_info"))
-        if match and match.group(2) == "authentication-expiry":
+        if match.group(2) == "authentication-expiry":
             try:
                 return 200, self.set_authentication_expiry(match.group(1), body.get("expires_at") or "")
             except ValueError:
                 raise EmulatorError(400, "invalid_request", "expires_at must be an ISO date", "expires_at") from None
-        if match:
-            return 200, self.refresh_item(match.group(1))
+        return 200, self.refresh_item(match.group(1))
+
+    def _admin_transactions(self, route, body):
+        """Admin POST routes on the transactions; None for another route."""
         if route == "/transactions":
             return 201, {"transactions": self.add_transactions(
                 body.get("account_id"), body.get("count"), body.get("transactions"), body.get("start_date"),
                 body.get("end_date"), body.get("seed"))}
         match = re.fullmatch(r"/transactions/(\d+)/(update|delete)", route)
-        if match and match.group(2) == "update":
+        if not match:
+            return None
+        if match.group(2) == "update":
             return 200, self.update_transaction(match.group(1), **(body.get("changes") or {}))
-        if match:
-            return 200, self.delete_transaction(match.group(1))
+        return 200, self.delete_transaction(match.group(1))
+
+    def _admin_settings(self, route, body):
+        """Admin POST routes on faults, tokens and webhooks; None for another route."""
         if route == "/faults":
             try:
                 self.fail_next(body.get("method", "*"), body.get("path_regex", ".*"), body.get("kind"),
@@ -1264,7 +1284,7 @@ class BridgeEmulator:
         if route == "/webhooks/send":
             return 200, {"status": self.send_webhook(body.get("url"), body.get("type", const.EVENT_TEST),
                                                      body.get("content") or {}, body.get("secret"))}
-        raise EmulatorError(404, "not_found", "Unknown admin route")
+        return None
 
     def _take_fault(self, method, path):
         with self._lock:
@@ -1332,9 +1352,12 @@ def _page_html(title, body):
 <html lang="fr"><head><meta charset="utf-8"><title>{title} - Bridge (émulateur)</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:sans-serif;max-width:28rem;margin:3rem auto;color:#222}}label{{display:block;margin:.8rem 0}}
-input,select{{display:block;box-sizing:border-box;width:100%;padding:.4rem;margin-top:.2rem}}button{{padding:.5rem 1.2rem}}
+input,select{{display:block;box-sizing:border-box;width:100%;padding:.4rem;margin-top:.2rem}}\
+button{{padding:.5rem 1.2rem}}
 .error{{color:#b00020}}.hint{{color:#666;font-size:.9em}}</style></head>
-<body><p class="hint">Bridge &middot; émulateur local</p><h1>{title}</h1>{body}</body></html>""".format(title=html.escape(title), body=body)
+<body><p class="hint">Bridge &middot; émulateur local</p><h1>{title}</h1>{body}</body></html>""".format(
+        title=html.escape(title), body=body
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -70,7 +70,9 @@ class BankCollectWebhook(http.Controller):
                 ("provider_id", "=", provider.id), ("remote_id", "=", str(event["item_id"]))
             ])
             try:
-                values = {"status": int(content["status_code"]), "status_info": content.get("status_code_info") or False}
+                values = {
+                    "status": int(content["status_code"]), "status_info": content.get("status_code_info") or False,
+                }
             except (TypeError, ValueError):
                 values = {}
             expiry = provider._bridge_timestamp(content.get("authentication_expires_at"))

@@ -95,9 +95,10 @@ class AccountJournal(models.Model):
         result = super()._fill_bank_cash_dashboard_data(dashboard_data)
         for journal in self.filtered(lambda j: j.bank_statements_source == "bank_collect"):
             if journal.id in dashboard_data:
+                last_sync = journal.bank_collect_last_sync
                 dashboard_data[journal.id].update({
-                    "bank_collect_last_sync": journal.bank_collect_last_sync
-                    and fields.Datetime.to_string(fields.Datetime.context_timestamp(journal, journal.bank_collect_last_sync))[:16],
+                    "bank_collect_last_sync": last_sync
+                    and fields.Datetime.to_string(fields.Datetime.context_timestamp(journal, last_sync))[:16],
                     "bank_collect_last_error": journal.bank_collect_last_error or "",
                 })
         return result
@@ -268,9 +269,13 @@ class AccountJournal(models.Model):
         if match:
             self._bank_collect_link(match)
             return None
-        healthy_items = {item for item, data in items.items() if not provider._bank_collect_item_issue_kind(data["status"])}
+        healthy_items = {
+            item for item, data in items.items() if not provider._bank_collect_item_issue_kind(data["status"])
+        }
         bank_code = self._bank_collect_iban()[4:9]
-        same_bank = accounts.filtered(lambda a: a.item_id in healthy_items and bank_code and a._bank_code() == bank_code)
+        same_bank = accounts.filtered(
+            lambda a: a.item_id in healthy_items and bank_code and a._bank_code() == bank_code
+        )
         if same_bank:
             # The contact already connected this bank: go straight to the account choice (seed 000).
             return {
@@ -546,7 +551,8 @@ class AccountJournal(models.Model):
                 continue
             row = existing[remote_id]
             old = dict(zip(
-                ("amount", "date", "label", "clean_label", "purchase_date", "debit_date", "future"), row[4:]
+                ("amount", "date", "label", "clean_label", "purchase_date", "debit_date", "future"), row[4:],
+                strict=True,
             ))
             old["clean_label"] = old["clean_label"] or False
             if row[2] == "ignored":

@@ -97,7 +97,9 @@ class AccountJournal(models.Model):
                 resumed |= journal
                 continue
             journal.bank_collect_link_state = "to_attach"
-            journal._bank_collect_send_template("bank_collect_bridge.mail_template_bank_collect_invitation", self.env.user)
+            journal._bank_collect_send_template(
+                "bank_collect_bridge.mail_template_bank_collect_invitation", self.env.user
+            )
             invited |= journal
         notify = self.env["bank.collect.provider"]._notification
         if invited:
@@ -153,7 +155,9 @@ class AccountJournal(models.Model):
             # The collection stopped before recording the connection's status: record it now,
             # so that the portal offers to re-authenticate, then tell the owner.
             try:
-                self._bank_collect_refresh_accounts(self._bank_collect_provider(), self.bank_collect_account_ids[0].partner_id)
+                self._bank_collect_refresh_accounts(
+                    self._bank_collect_provider(), self.bank_collect_account_ids[0].partner_id
+                )
             except BankCollectError as error:
                 _logger.info("bank collection: connections of journal %s not refreshed: %s", self.id, error.message)
             self._bank_collect_send_reauth_mail(automatic=True)
@@ -166,7 +170,9 @@ class AccountJournal(models.Model):
         try:
             action = super()._bank_collect_connect_action(provider, item_id=item_id)
         except BankCollectError as error:
-            self.env["bank.collect.log"]._log("connect_session", "failure", self, item_ref=item_id, detail=error.message)
+            self.env["bank.collect.log"]._log(
+                "connect_session", "failure", self, item_ref=item_id, detail=error.message
+            )
             raise
         self.env["bank.collect.log"]._log(
             "connect_session", "success", self, item_ref=item_id,

@@ -22,7 +22,9 @@ class BankCollectItem(models.Model):
 
     provider_id = fields.Many2one("bank.collect.provider", required=True, readonly=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="provider_id.company_id", store=True, index=True)
-    partner_id = fields.Many2one("res.partner", string="Account owner", required=True, readonly=True, ondelete="restrict")
+    partner_id = fields.Many2one(
+        "res.partner", string="Account owner", required=True, readonly=True, ondelete="restrict"
+    )
     remote_id = fields.Char(string="Connection", required=True, readonly=True)
     bank_remote_id = fields.Char(string="Bank id", readonly=True)
     bank_name = fields.Char(string="Bank", readonly=True)
@@ -109,7 +111,9 @@ class BankCollectItem(models.Model):
     def _bank_collect_fill_bank_names(self):
         """Ask the aggregator the names of the banks not known yet (one call per bank)."""
         for provider in self.provider_id:
-            items = self.filtered(lambda i: i.provider_id == provider and not i.bank_name and i.bank_remote_id)
+            items = self.filtered(
+                lambda i, provider=provider: i.provider_id == provider and not i.bank_name and i.bank_remote_id
+            )
             if not items:
                 continue
             try:

@@ -182,8 +182,9 @@ class BankCollectProvider(models.Model):
             targets._check_one_active_per_company(company_ids)
         if "sync_start_date" in vals:
             started = self._started_ids()
+            new_start = vals["sync_start_date"]
             for provider in self:
-                if provider.id in started and vals["sync_start_date"] != fields.Date.to_string(provider.sync_start_date):
+                if provider.id in started and new_start != fields.Date.to_string(provider.sync_start_date):
                     raise UserError(self.env._(
                         "The sync start date of %(provider)s cannot change once a collection has run.",
                         provider=provider.name,

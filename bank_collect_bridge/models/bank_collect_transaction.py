@@ -38,7 +38,8 @@ class BankCollectTransaction(models.Model):
         required=True, default="pending", readonly=True, index=True,
     )
     statement_line_id = fields.Many2one(
-        "account.bank.statement.line", string="Statement line", readonly=True, ondelete="set null", index="btree_not_null"
+        "account.bank.statement.line", string="Statement line", readonly=True, ondelete="set null",
+        index="btree_not_null",
     )
     to_review = fields.Boolean(
         readonly=True,

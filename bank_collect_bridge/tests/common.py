@@ -61,7 +61,7 @@ class BankCollectEmulatorMixin:
         journal = cls.env["account.journal"].create({
             "name": name,
             "type": "bank",
-            "code": "BC%03d" % cls.journal_seq,
+            "code": f"BC{cls.journal_seq:03d}",
             "company_id": company.id,
             "bank_statements_source": "bank_collect",
             "bank_collect_partner_id": cls.owner.id,

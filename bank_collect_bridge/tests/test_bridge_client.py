@@ -336,7 +336,7 @@ class TestBridgeClientFaults(BridgeEmulatorCase):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        bridge = client.BridgeClient("http://127.0.0.1:%d" % port, "id", CLIENT_SECRET, max_retries=2,
+        bridge = client.BridgeClient(f"http://127.0.0.1:{port:d}", "id", CLIENT_SECRET, max_retries=2,
                                      sleep=self.sleeps.append)
         with self.assertRaises(client.BridgeTimeoutError) as caught:
             bridge.check_credentials()

@@ -69,7 +69,7 @@ class TestInterruptedCollection(TransactionCase):
                 for n, iban in enumerate(ibans)
             ])
             journals = env["account.journal"]
-            for n, (iban, account) in enumerate(zip(ibans, item["accounts"])):
+            for n, (iban, account) in enumerate(zip(ibans, item["accounts"], strict=True)):
                 self.emulator.add_transactions(account["id"], count=BIG if n == 2 else 5, seed=n,
                                                start_date=today.replace(day=1, month=1), end_date=today)
                 journal = env["account.journal"].create({

@@ -38,9 +38,11 @@ class TestJournalOptions(BankCollectCase):
         self._card_month()
         self._sync(self.journal)
         lines = self._lines(self.journal)
-        self.assertEqual(sorted(lines.mapped("amount")), [-70.0, -30.0, 500.0], "the monthly total is not counted twice")
         self.assertEqual(
-            lines.filtered(lambda l: "RESTAURANT" in l.payment_ref).date, self._days_ago(20), "dated by purchase"
+            sorted(lines.mapped("amount")), [-70.0, -30.0, 500.0], "the monthly total is not counted twice"
+        )
+        self.assertEqual(
+            lines.filtered(lambda line: "RESTAURANT" in line.payment_ref).date, self._days_ago(20), "dated by purchase"
         )
         self.assertFalse(self._issues(self.journal), "journal balance equals checking + card balances")
 
@@ -59,7 +61,7 @@ class TestJournalOptions(BankCollectCase):
         self.journal.bank_collect_card_dating = "debit"
         self._card_month()
         self._sync(self.journal)
-        card_lines = self._lines(self.journal).filtered(lambda l: "CARTE X4242 R" in l.payment_ref)
+        card_lines = self._lines(self.journal).filtered(lambda line: "CARTE X4242 R" in line.payment_ref)
         self.assertEqual(card_lines.date, self._days_ago(2))
 
     def test_without_card_type_only_the_monthly_total(self):
@@ -137,7 +139,9 @@ class TestJournalOptions(BankCollectCase):
 
     def test_ignore_permanently(self):
         self.provider.auto_generate = False
-        self.emulator.add_transactions(self.checking["id"], transactions=[self._tx(99.0, 5, "DOUBLON"), self._tx(1.0, 1)])
+        self.emulator.add_transactions(
+            self.checking["id"], transactions=[self._tx(99.0, 5, "DOUBLON"), self._tx(1.0, 1)]
+        )
         self._sync(self.journal)
         self._pending_delete(ignore=True)
         self.assertEqual(self._staging(self.journal, state="ignored").label, "DOUBLON")

@@ -121,7 +121,8 @@ class TestPortalAccess(PortalFunnelMixin, BankCollectEmulatorMixin, HttpCase):
         provider_user = self.provider._bank_collect_ensure_user(self.client_user.partner_id)
         self.emulator.add_item(provider_user, accounts=[
             {"name": "Compte", "type": "checking", "iban": iban},
-            {"name": "Compte bis", "type": "checking", "iban": iban[:4] + "14508" + iban[9:14] + "99999999999" + iban[25:]},
+            {"name": "Compte bis", "type": "checking",
+             "iban": iban[:4] + "14508" + iban[9:14] + "99999999999" + iban[25:]},
         ])
         self.journal.with_user(self.accountant).action_bank_collect_sync()
         second = self._make_journal("Banque Client 2", iban[:4] + "14508" + iban[9:14] + "12312312312" + iban[25:],
@@ -156,7 +157,8 @@ class TestPortalInvitation(BankCollectEmulatorMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.accountant = new_test_user(
-            cls.env, login="bc_invite_accountant", groups="base.group_user,account.group_account_manager,base.group_partner_manager",
+            cls.env, login="bc_invite_accountant",
+            groups="base.group_user,account.group_account_manager,base.group_partner_manager",
         )
 
     def test_grant_resend_and_first_login(self):
@@ -195,7 +197,8 @@ class TestPortalTour(PortalFunnelMixin, BankCollectEmulatorMixin, HttpCase):
 
     def test_client_journey(self):
         accountant = new_test_user(
-            self.env, login="bc_tour_accountant", groups="base.group_user,account.group_account_manager,base.group_partner_manager",
+            self.env, login="bc_tour_accountant",
+            groups="base.group_user,account.group_account_manager,base.group_partner_manager",
             email="claire.tour@example.com",
         )
         contact = self.env["res.partner"].create({"name": "Lucile Portail", "email": PORTAL_LOGIN})

@@ -108,7 +108,7 @@ class TestSync(BankCollectCase):
             "invoice_line_ids": [(0, 0, {"name": "Service", "quantity": 1, "price_unit": 250.0, "tax_ids": []})],
         })
         invoice.action_post()
-        receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        receivable = invoice.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
         __, suspense, __ = line._seek_for_lines()
         line.move_id.button_draft()
         suspense.account_id = receivable.account_id

@@ -181,7 +181,7 @@ def parse_payments(data, entity, currency):
                                     {"count": len(row), "expected": len(PAYMENT_COLUMNS)}))
             sum_reliable = False
             continue
-        values = dict(zip(PAYMENT_COLUMNS, (cell.strip() for cell in row)))
+        values = dict(zip(PAYMENT_COLUMNS, (cell.strip() for cell in row), strict=True))
         line_errors = _check_payment(line, values, entity, currency)
         transaction_id = values["transaction_id"]
         if transaction_id in seen:

@@ -483,7 +483,9 @@ class ConnecticKiosk(models.Model):
             # outstanding account payment by payment; look it up once and let the compute use it.
             probe = Payment.new({"payment_type": "inbound", "company_id": self.company_id.id})
             account = probe._get_outstanding_account("inbound")
-            Payment = Payment.with_context(connectic_outstanding_accounts=((self.company_id.id, "inbound", account.id),))
+            Payment = Payment.with_context(
+                connectic_outstanding_accounts=((self.company_id.id, "inbound", account.id),)
+            )
         return Payment.create(vals_list)
 
     def _error_message(self, error):

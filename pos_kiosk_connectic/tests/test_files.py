@@ -54,7 +54,9 @@ class TestKioskFiles(BaseCase):
                                 [(2, "amount", "amount_not_positive")]),
             "unknown method": (EXAMPLE.replace(";CARD", ";BITCOIN"), [(3, "method", "unknown_method")]),
             "duplicate id": (EXAMPLE.replace("K1-000124", "K1-000123"), [(3, "transaction_id", "duplicate_in_file")]),
-            "bad transaction id": (EXAMPLE.replace("K1-000124", "K1 000124"), [(3, "transaction_id", "bad_transaction_id")]),
+            "bad transaction id": (
+                EXAMPLE.replace("K1-000124", "K1 000124"), [(3, "transaction_id", "bad_transaction_id")]
+            ),
             "bad date": (EXAMPLE.replace("2019-08-10T10:15:40", "2019-02-30T10:15:40"), [(3, "paid_at", "bad_date")]),
             "missing column": (EXAMPLE.replace(";ROLIN Marie", ""), [(3, "", "column_count")]),
             "bad header": (EXAMPLE.replace("kiosk_id;paid_at", "paid_at;kiosk_id"), [(1, "", "bad_header")]),

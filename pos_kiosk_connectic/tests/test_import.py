@@ -27,7 +27,9 @@ class TestKioskImport(KioskCase):
     def test_export_then_import_round_trip(self):
         invoice = self.env["account.move"].create({
             "move_type": "out_invoice", "partner_id": self.mariton.id,
-            "invoice_line_ids": [(0, 0, {"name": "Loyer 4e trimestre", "quantity": 1, "price_unit": 3817.83, "tax_ids": []})],
+            "invoice_line_ids": [
+                (0, 0, {"name": "Loyer 4e trimestre", "quantity": 1, "price_unit": 3817.83, "tax_ids": []}),
+            ],
         })
         invoice.action_post()
         self.kiosk.action_export_customers()
@@ -35,7 +37,9 @@ class TestKioskImport(KioskCase):
         with KioskSftp("127.0.0.1", self.server.port, self.server.user, self.server.host_key,
                        private_key=self.server.client_private_key) as kiosk_client:
             path, rows = simulator.run(kiosk_client, kiosk_id="NANCY-01")
-        self.assertEqual([(r["account_ref"], r["amount"]) for r in rows], [("81MARITON", files.parse_amount("3817,83"))])
+        self.assertEqual(
+            [(r["account_ref"], r["amount"]) for r in rows], [("81MARITON", files.parse_amount("3817,83"))]
+        )
         name = path.rsplit("/", 1)[1]
 
         kiosk_file = self.import_now()

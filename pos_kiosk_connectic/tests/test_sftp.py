@@ -151,7 +151,9 @@ class TestKioskSftp(KioskCase):
         self.assertEqual(os.stat(self.server.host_key_path).st_mode & 0o077, 0, "sshd refuses a readable host key")
 
     def test_unreadable_private_key_reported_without_its_text(self):
-        self.kiosk.sftp_private_key = "-----BEGIN OPENSSH PRIVATE KEY-----\nS3cr3tGarbage\n-----END OPENSSH PRIVATE KEY-----"
+        self.kiosk.sftp_private_key = (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nS3cr3tGarbage\n-----END OPENSSH PRIVATE KEY-----"
+        )
         result = self.kiosk.action_test_connection()
         self.assertEqual(result["params"]["type"], "danger")
         self.assertIn("private_key: unreadable private key", result["params"]["message"])

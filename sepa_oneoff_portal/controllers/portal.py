@@ -67,15 +67,25 @@ class SepaOneoffPortal(CustomerPortal):
         if values["email"] and "email" not in errors and not _looks_like_email(values["email"]):
             errors["email"] = request.env._("This e-mail address is not valid.")
         if values["amount"]:
-            amount = self._sepa_oneoff_parse_amount(values["amount"])
-            if amount is None:
-                errors["amount"] = request.env._("Enter an amount in euros, e.g. 65.63.")
-            elif amount <= 0:
-                errors["amount"] = request.env._("The amount must be greater than zero.")
-            elif amount != amount.quantize(Decimal("0.01")):
-                errors["amount"] = request.env._("The amount can have at most 2 decimals.")
-            elif float(amount) > due + 0.001:
-                errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
+            self._sepa_oneoff_validate_amount(values, due, errors)
+        self._sepa_oneoff_validate_bank(values, errors)
+        return values, errors
+
+    def _sepa_oneoff_validate_amount(self, values, due, errors):
+        """Record in ``errors`` what is wrong with the amount entered, if anything."""
+        amount = self._sepa_oneoff_parse_amount(values["amount"])
+        if amount is None:
+            errors["amount"] = request.env._("Enter an amount in euros, e.g. 65.63.")
+        elif amount <= 0:
+            errors["amount"] = request.env._("The amount must be greater than zero.")
+        elif amount != amount.quantize(Decimal("0.01")):
+            errors["amount"] = request.env._("The amount can have at most 2 decimals.")
+        elif float(amount) > due + 0.001:
+            errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
+
+    def _sepa_oneoff_validate_bank(self, values, errors):
+        """Check the IBAN and the BIC (found from the IBAN when left empty): ``values`` get their
+        checked form, ``errors`` what is wrong."""
         iban = ""
         if values["iban"]:
             try:
@@ -102,7 +112,6 @@ class SepaOneoffPortal(CustomerPortal):
                 )
         elif "iban" not in errors:
             errors["bic"] = request.env._("This field is required.")
-        return values, errors
 
     def _sepa_oneoff_form_defaults(self, partner, due):
         commercial = partner.commercial_partner_id

@@ -81,7 +81,8 @@ class AccountPayment(models.Model):
         not_draft = self.filtered(lambda p: p.state != "draft")
         if not_draft:
             raise UserError(self.env._(
-                "Only draft receipts can be exported; not: %(names)s.", names=", ".join(not_draft.mapped("display_name")),
+                "Only draft receipts can be exported; not: %(names)s.",
+                names=", ".join(not_draft.mapped("display_name")),
             ))
         if len(self.company_id) > 1:
             raise UserError(
@@ -112,7 +113,9 @@ class AccountPayment(models.Model):
         message_id = f"SO{today:%Y%m%d}-{uuid.uuid4().hex[:16].upper()}"
         mandates = payments.sepa_oneoff_mandate_id.sudo()
         debits = []
-        for payment, mandate in zip(payments, payments.mapped(lambda p: p.sepa_oneoff_mandate_id.sudo())):
+        for payment, mandate in zip(
+            payments, payments.mapped(lambda p: p.sepa_oneoff_mandate_id.sudo()), strict=False
+        ):
             debits.append({
                 "end_to_end_id": f"{mandate.name[:30]}-{payment.id % 10000:04d}"[:35],
                 "mandate_id": mandate.name,

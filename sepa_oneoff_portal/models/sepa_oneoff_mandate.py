@@ -65,7 +65,7 @@ class SepaOneoffMandate(models.Model):
 
     @api.depends("name")
     def _compute_iban_masked(self):
-        for mandate, iban in zip(self, self.sudo().mapped("iban")):
+        for mandate, iban in zip(self, self.sudo().mapped("iban"), strict=True):
             mandate.iban_masked = bank.mask_iban(iban)
 
     @api.model
@@ -148,7 +148,7 @@ class SepaOneoffMandate(models.Model):
         if not todo:
             return self.env["account.payment"]
         payments = self.env["account.payment"].sudo().create([m._sepa_oneoff_receipt_values() for m in todo])
-        for mandate, payment in zip(todo, payments):
+        for mandate, payment in zip(todo, payments, strict=True):
             mandate.payment_id = payment
         return payments
 

@@ -50,7 +50,9 @@ class SepaOneoffCommon:
             "partner_id": partner.id,
             "invoice_date": date,
             "invoice_date_due": date,
-            "invoice_line_ids": [(0, 0, {"name": "Charges", "quantity": 1, "price_unit": amount, "tax_ids": [(6, 0, [])]})],
+            "invoice_line_ids": [
+                (0, 0, {"name": "Charges", "quantity": 1, "price_unit": amount, "tax_ids": [(6, 0, [])]}),
+            ],
         })
         invoice.action_post()
         return invoice

@@ -38,7 +38,9 @@ else:
         customer.write({"bank_collect_user_uuid": demo_user["uuid"], "bank_collect_external_user_id": "demo"})
         accounts = api.list_accounts(demo_user["uuid"])
         items = {item["id"]: item for item in api.list_items(demo_user["uuid"])}
-        healthy = next(a for a in accounts if a.get("iban") and a["type"] == "checking" and items[a["item_id"]]["status"] == 0)
+        healthy = next(
+            a for a in accounts if a.get("iban") and a["type"] == "checking" and items[a["item_id"]]["status"] == 0
+        )
         blocked = next((a for a in accounts if items[a["item_id"]]["status"] != 0), None)
 
         def ensure_journal(code, name, account):

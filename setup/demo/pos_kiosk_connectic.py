@@ -33,7 +33,10 @@ else:
         kiosk = env["connectic.kiosk"].create(values)
 
     accountant = env["res.users"].search([("login", "=", "comptable")], limit=1)
-    groups = env.ref("pos_kiosk_connectic.group_kiosk_notification") | env.ref("pos_kiosk_connectic.group_kiosk_all_receipts")
+    groups = (
+        env.ref("pos_kiosk_connectic.group_kiosk_notification")
+        | env.ref("pos_kiosk_connectic.group_kiosk_all_receipts")
+    )
     (accountant | env.ref("base.user_admin")).write({"groups_id": [(4, group.id) for group in groups]})
 
     Partner = env["res.partner"]

@@ -47,7 +47,7 @@ class BenchBankCollect(TransactionCase):
         cls.journals = cls.env["account.journal"]
         per_account = math.ceil(TRANSACTIONS / ACCOUNTS)
         cls.counts = []
-        for n, (iban, account) in enumerate(zip(ibans, item["accounts"])):
+        for n, (iban, account) in enumerate(zip(ibans, item["accounts"], strict=True)):
             count = min(per_account, TRANSACTIONS - per_account * n)
             cls.counts.append(count)
             cls.emulator.add_transactions(account["id"], count=count, start_date=today.replace(year=today.year - 1),

@@ -31,7 +31,9 @@ class BenchKiosk(TransactionCase):
         cls.server = LocalSftpServer().start()
         cls.addClassCleanup(cls.server.cleanup)
         company = cls.env.company
-        journals = cls.env["account.journal"].search([("company_id", "=", company.id), ("type", "in", ("cash", "bank"))])
+        journals = cls.env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "in", ("cash", "bank"))]
+        )
         cls.kiosk = cls.env["connectic.kiosk"].create({
             "company_id": company.id, "sftp_host": "127.0.0.1", "sftp_port": cls.server.port,
             "sftp_user": cls.server.user, "sftp_private_key": cls.server.client_private_key,
@@ -89,7 +91,7 @@ class BenchKiosk(TransactionCase):
             "date": row["paid_at"].date(), "company_id": self.env.company.id,
             "journal_id": (kiosk.journal_cash_id if row["method"] == "CASH" else kiosk.journal_card_id).id,
             "memo": memo % {"kiosk": row["kiosk_id"], "transaction": row["transaction_id"]},
-        } for row, partner in zip(rows, self.partners)]
+        } for row, partner in zip(rows, self.partners, strict=False)]
         self.env.flush_all()
 
         started = time.perf_counter()

@@ -78,7 +78,8 @@ class BenchSepa(TransactionCase):
                   f"{ours_seconds:.2f} s; Odoo's batched action_post of {POSTINGS} payments {floor_seconds:.2f} s; "
                   f"ratio {ours_seconds / floor_seconds:.2f}")
         ratio = statistics.median(ours_times) / statistics.median(floor_times)
-        print(f"\n[bench] posting {POSTINGS} one-off receipts with reconciliation: median {statistics.median(ours_times):.2f} s; "
+        print(f"\n[bench] posting {POSTINGS} one-off receipts with reconciliation: "
+              f"median {statistics.median(ours_times):.2f} s; "
               f"Odoo's batched action_post: median {statistics.median(floor_times):.2f} s; ratio {ratio:.2f} "
               f"over {ROUNDS} round(s) (bar 1.0)")
         self.assertLessEqual(ratio, 1.0)

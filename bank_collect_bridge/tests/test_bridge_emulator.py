@@ -45,7 +45,7 @@ class _WebhookReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/bank_collect/webhook" % self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bank_collect/webhook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -89,11 +89,11 @@ class TestBridgeEmulator(BaseCase):
     # ---------------------------------------------------------------- authentication
     def test_version_and_app_credentials_checked(self):
         url = self.emulator.url + const.PATH_PROVIDERS
-        missing_version = requests.get(url, headers={"Client-Id": "emu-id", "Client-Secret": "emu-secret"})
+        missing_version = requests.get(url, headers={"Client-Id": "emu-id", "Client-Secret": "emu-secret"}, timeout=10)
         self.assertBridgeError(missing_version, 400, "invalid_request", "Bridge-Version")
-        old_version = requests.get(url, headers=dict(APP_HEADERS, **{"Bridge-Version": "2021-06-01"}))
+        old_version = requests.get(url, headers=dict(APP_HEADERS, **{"Bridge-Version": "2021-06-01"}), timeout=10)
         self.assertBridgeError(old_version, 400, "invalid_request", "Bridge-Version")
-        bad_secret = requests.get(url, headers=dict(APP_HEADERS, **{"Client-Secret": "nope"}))
+        bad_secret = requests.get(url, headers=dict(APP_HEADERS, **{"Client-Secret": "nope"}), timeout=10)
         self.assertBridgeError(bad_secret, 401, "invalid_client_credentials")
         self.assertEqual(bad_secret.json()["errors"][0]["message"], "client_id and client_secret are invalid")
         self.assertEqual(self.api("GET", const.PATH_PROVIDERS).status_code, 200)
@@ -141,9 +141,9 @@ class TestBridgeEmulator(BaseCase):
         self.assertEqual(token["expires_at"], "2026-03-02T10:00:00.000Z")
         clock[0] += datetime.timedelta(hours=1, minutes=59)
         headers = dict(APP_HEADERS, Authorization="Bearer {}".format(token["access_token"]))
-        self.assertEqual(requests.get(emulator.url + const.PATH_ITEMS, headers=headers).status_code, 200)
+        self.assertEqual(requests.get(emulator.url + const.PATH_ITEMS, headers=headers, timeout=10).status_code, 200)
         clock[0] += datetime.timedelta(minutes=1)
-        self.assertEqual(requests.get(emulator.url + const.PATH_ITEMS, headers=headers).status_code, 401)
+        self.assertEqual(requests.get(emulator.url + const.PATH_ITEMS, headers=headers, timeout=10).status_code, 401)
 
     def test_deleting_a_user_deletes_its_data_and_tokens(self):
         user, token = self.new_user()
@@ -271,7 +271,7 @@ class TestBridgeEmulator(BaseCase):
         user = emulator.create_user()["uuid"]
         account = emulator.add_item(user)["accounts"][0]["id"]
         old = emulator.add_transactions(account, transactions=[
-            {"amount": -10, "date": "2026-02-%02d" % day, "provider_description": "CB %d" % day}
+            {"amount": -10, "date": f"2026-02-{day:02d}", "provider_description": f"CB {day}"}
             for day in range(1, 29)])
         clock[0] += datetime.timedelta(hours=1)
         later = emulator.add_transactions(account, transactions=[{"amount": 5, "date": "2026-03-02"}])
@@ -280,7 +280,7 @@ class TestBridgeEmulator(BaseCase):
 
         def ids(**params):
             answer = requests.get(emulator.url + const.PATH_TRANSACTIONS, headers=headers,
-                                  params=dict(params, limit=500))
+                                  params=dict(params, limit=500), timeout=10)
             self.assertEqual(answer.status_code, 200, answer.text)
             return {tx["id"]: tx for tx in answer.json()["resources"]}
 
@@ -290,8 +290,9 @@ class TestBridgeEmulator(BaseCase):
         self.assertEqual(set(ids(since="2026-03-02T08:30:00Z", until="2026-03-02T10:00:00Z")), set(changed))
         february_week = ids(min_date="2026-02-10", max_date="2026-02-16")
         self.assertEqual(sorted(tx["date"] for tx in february_week.values()),
-                         ["2026-02-%02d" % day for day in range(10, 17)])
-        bad = requests.get(emulator.url + const.PATH_TRANSACTIONS, headers=headers, params={"min_date": "10/02/2026"})
+                         [f"2026-02-{day:02d}" for day in range(10, 17)])
+        bad = requests.get(
+            emulator.url + const.PATH_TRANSACTIONS, headers=headers, params={"min_date": "10/02/2026"}, timeout=10)
         self.assertBridgeError(bad, 400, "invalid_request", "min_date")
 
     def test_future_updated_and_deleted_transactions(self):
@@ -402,7 +403,7 @@ class TestBridgeEmulator(BaseCase):
     def test_hosted_page_cancel_and_failed_outcomes(self):
         user, token = self.new_user()
         cancelled = self.create_session(token, callback_url="http://127.0.0.1/cb").json()
-        answer = requests.get(cancelled["url"] + "/cancel?step=bank_creds_form", allow_redirects=False)
+        answer = requests.get(cancelled["url"] + "/cancel?step=bank_creds_form", allow_redirects=False, timeout=10)
         params = parse_qs(urlsplit(answer.headers["Location"]).query)
         self.assertEqual((params["success"], params["step"], params["user_uuid"]),
                          (["false"], ["bank_creds_form"], [user]))
@@ -490,26 +491,31 @@ class TestBridgeEmulator(BaseCase):
     # ---------------------------------------------------------------- admin routes and standalone run
     def test_admin_routes(self):
         admin = self.emulator.url + "/_emulator"
-        user = requests.post(admin + "/users", json={"external_user_id": "demo-x"}).json()
-        item = requests.post(admin + "/items", json={"user_uuid": user["uuid"], "status": 1010}).json()
+        user = requests.post(admin + "/users", json={"external_user_id": "demo-x"}, timeout=10).json()
+        item = requests.post(admin + "/items", json={"user_uuid": user["uuid"], "status": 1010}, timeout=10).json()
         self.assertEqual(item["status"], 1010)
         account = item["accounts"][0]["id"]
-        rows = requests.post(admin + "/transactions", json={"account_id": account, "count": 4}).json()["transactions"]
+        rows = requests.post(
+            admin + "/transactions", json={"account_id": account, "count": 4}, timeout=10).json()["transactions"]
         self.assertEqual(len(rows), 4)
-        deleted = requests.post(admin + "/transactions/{}/delete".format(rows[0]["id"])).json()
+        deleted = requests.post(admin + "/transactions/{}/delete".format(rows[0]["id"]), timeout=10).json()
         self.assertIs(deleted["deleted"], True)
-        updated = requests.post(admin + "/transactions/{}/update".format(rows[1]["id"]), json={"changes": {"amount": 7}})
+        updated = requests.post(
+            admin + "/transactions/{}/update".format(rows[1]["id"]), json={"changes": {"amount": 7}}, timeout=10)
         self.assertEqual(updated.json()["amount"], 7)
-        self.assertEqual(requests.post(admin + "/items/{}/status".format(item["id"]), json={"status": 0}).json()["status"], 0)
-        expiry = requests.post(admin + "/items/{}/authentication-expiry".format(item["id"]), json={"expires_at": "2026-12-01"})
+        self.assertEqual(requests.post(
+            admin + "/items/{}/status".format(item["id"]), json={"status": 0}, timeout=10).json()["status"], 0)
+        expiry = requests.post(
+            admin + "/items/{}/authentication-expiry".format(item["id"]), json={"expires_at": "2026-12-01"}, timeout=10)
         self.assertEqual(expiry.json()["authentication_expires_at"], "2026-12-01T00:00:00.000Z")
-        self.assertEqual(requests.post(admin + "/faults", json={"kind": "429", "path_regex": "/providers"}).status_code,
+        self.assertEqual(requests.post(
+            admin + "/faults", json={"kind": "429", "path_regex": "/providers"}, timeout=10).status_code,
                          201)
         self.assertEqual(self.api("GET", const.PATH_PROVIDERS).status_code, 429)
-        self.assertEqual(requests.post(admin + "/faults", json={"kind": "nope"}).status_code, 400)
-        state = requests.get(admin + "/state").json()
+        self.assertEqual(requests.post(admin + "/faults", json={"kind": "nope"}, timeout=10).status_code, 400)
+        state = requests.get(admin + "/state", timeout=10).json()
         self.assertEqual((len(state["users"]), len(state["items"]), state["transaction_count"]), (1, 1, 4))
-        self.assertEqual(requests.get(admin + "/requests").json()["requests"][-1][1], const.PATH_PROVIDERS)
+        self.assertEqual(requests.get(admin + "/requests", timeout=10).json()["requests"][-1][1], const.PATH_PROVIDERS)
 
     def test_state_survives_a_restart(self):
         state_file = os.path.join(tempfile.mkdtemp(), "state.json")
@@ -517,11 +523,12 @@ class TestBridgeEmulator(BaseCase):
         first = BridgeEmulator("emu-id", "emu-secret").start()
         self.addCleanup(first.stop)
         first.state_file = state_file
-        user = requests.post(first.url + const.PATH_USERS, headers=APP_HEADERS, json={"external_user_id": "kept"})
+        user = requests.post(
+            first.url + const.PATH_USERS, headers=APP_HEADERS, json={"external_user_id": "kept"}, timeout=10)
         self.assertEqual(user.status_code, 201)
         self.assertTrue(os.path.exists(state_file), "saved after the change")
         item = requests.post(first.url + "/_emulator/items", json={
-            "user_uuid": user.json()["uuid"], "history_start": str(first.today() - datetime.timedelta(30))})
+            "user_uuid": user.json()["uuid"], "history_start": str(first.today() - datetime.timedelta(30))}, timeout=10)
         rows = first.snapshot()["transaction_count"]
         first.stop()
         second = BridgeEmulator("emu-id", "emu-secret")
@@ -532,7 +539,7 @@ class TestBridgeEmulator(BaseCase):
         self.assertEqual(second.snapshot()["transaction_count"], rows)
         token = second.issue_token(user.json()["uuid"])["access_token"]
         accounts = requests.get(second.url + const.PATH_ACCOUNTS, headers=dict(
-            APP_HEADERS, Authorization="Bearer " + token)).json()["resources"]
+            APP_HEADERS, Authorization="Bearer " + token), timeout=10).json()["resources"]
         self.assertEqual(accounts, item.json()["accounts"])
         new_item = second.add_item(user.json()["uuid"])
         self.assertGreater(new_item["id"], item.json()["id"])
@@ -549,9 +556,10 @@ class TestBridgeEmulator(BaseCase):
         self.assertIn("listening on http://127.0.0.1:", banner, process.stderr.read() if not banner else banner)
         url = banner.split("listening on ", 1)[1].split()[0]
         headers = {"Client-Id": "cli-id", "Client-Secret": "cli-secret", "Bridge-Version": const.BRIDGE_VERSION}
-        users = requests.get(url + const.PATH_USERS, headers=headers).json()["resources"]
+        users = requests.get(url + const.PATH_USERS, headers=headers, timeout=10).json()["resources"]
         self.assertEqual([user["external_user_id"] for user in users], ["demo"])
-        token = requests.post(url + const.PATH_TOKEN, headers=headers, json={"external_user_id": "demo"}).json()
+        token = requests.post(
+            url + const.PATH_TOKEN, headers=headers, json={"external_user_id": "demo"}, timeout=10).json()
         items = requests.get(url + const.PATH_ITEMS, headers=dict(
-            headers, Authorization="Bearer " + token["access_token"])).json()["resources"]
+            headers, Authorization="Bearer " + token["access_token"]), timeout=10).json()["resources"]
         self.assertEqual(sorted(item["status"] for item in items), [0, 1010])

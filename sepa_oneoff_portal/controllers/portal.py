@@ -154,7 +154,7 @@ class SepaOneoffPortal(CustomerPortal):
         return request.render("sepa_oneoff_portal.portal_sepa_oneoff_recap", page, status=400 if errors else 200)
 
     # ------------------------------------------------------------------ routes
-    @http.route("/my/sepa-oneoff", type="http", auth="user", methods=["GET", "POST"])
+    @http.route("/my/sepa-oneoff", type="http", auth="user", methods=["GET", "POST"], website=True)
     def sepa_oneoff_form(self, **post):
         company, partner, due = self._sepa_oneoff_context()
         if not company.sepa_oneoff_portal_enabled or due <= 0:
@@ -179,7 +179,7 @@ class SepaOneoffPortal(CustomerPortal):
         request.session[PENDING_KEY] = stored
         return self._sepa_oneoff_render_recap(token, pending, company)
 
-    @http.route("/my/sepa-oneoff/sign", type="http", auth="user", methods=["POST"])
+    @http.route("/my/sepa-oneoff/sign", type="http", auth="user", methods=["POST"], website=True)
     def sepa_oneoff_sign(self, token=None, accept=None, **post):
         company, partner, due = self._sepa_oneoff_context()
         mandate_model = request.env["sepa.oneoff.mandate"].sudo()
@@ -234,7 +234,7 @@ class SepaOneoffPortal(CustomerPortal):
         request.session[PENDING_KEY] = stored
         return request.redirect(f"/my/sepa-oneoff/{mandate.id}")
 
-    @http.route("/my/sepa-oneoff/<int:mandate_id>", type="http", auth="user", methods=["GET"])
+    @http.route("/my/sepa-oneoff/<int:mandate_id>", type="http", auth="user", methods=["GET"], website=True)
     def sepa_oneoff_done(self, mandate_id, **kw):
         try:
             mandate = self._document_check_access("sepa.oneoff.mandate", mandate_id)

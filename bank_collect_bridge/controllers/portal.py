@@ -49,14 +49,14 @@ class BankCollectPortal(CustomerPortal):
         })
         return request.render("bank_collect_bridge.portal_my_bank_accounts", values)
 
-    @http.route("/my/bank-accounts", type="http", auth="user", methods=["GET"])
+    @http.route("/my/bank-accounts", type="http", auth="user", website=True, methods=["GET"])
     def portal_my_bank_accounts(self, journal=None, **kw):
         selected = None
         if journal:
             selected = self._bank_collect_journal(int(journal) if str(journal).isdigit() else 0)
         return self._bank_collect_render(selected=selected)
 
-    @http.route("/my/bank-accounts/<int:journal_id>/connect", type="http", auth="user",
+    @http.route("/my/bank-accounts/<int:journal_id>/connect", type="http", auth="user", website=True,
                 methods=["POST"])
     def portal_bank_account_connect(self, journal_id, **kw):
         """Open the aggregator's funnel for this journal: a new connection, or the connection

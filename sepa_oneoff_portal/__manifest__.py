@@ -19,6 +19,7 @@
         "data/mail_template_data.xml",
         "report/sepa_oneoff_mandate_report.xml",
         "wizards/sepa_oneoff_post_wizard_views.xml",
+        "wizards/sepa_oneoff_mandate_cancel_views.xml",
         "views/res_company_views.xml",
         "views/sepa_oneoff_mandate_views.xml",
         "views/sepa_oneoff_batch_views.xml",

@@ -1,21 +1,27 @@
-import datetime
+import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import psycopg2
 
-from odoo import fields, http
+from odoo import http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..models.sepa_oneoff_mandate import SepaOneoffRefused
 from ..sepa import bank
 
 FORM_FIELDS = ("civility", "lastname", "firstname", "company_name", "email", "amount", "iban", "bic")
 REQUIRED_FIELDS = ("lastname", "firstname", "email", "amount", "iban")
 PENDING_KEY = "sepa_oneoff_pending"
 MAX_LENGTH = {"lastname": 70, "firstname": 70, "company_name": 70, "email": 120}
+# A plain amount as typed by hand: ASCII digits, optionally grouped by three with spaces (ordinary,
+# no-break or narrow no-break, as French keyboards and copies give them), one decimal comma or
+# point. Decimal() alone would also take 1e3, 1_000, +1000, other scripts' digits, NaN...
+# The sign and the number of decimals are captured to say precisely what is wrong.
+AMOUNT_PATTERN = re.compile(r"(-?)([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,]([0-9]+))?")
 
 
 class SepaOneoffPortal(CustomerPortal):
@@ -38,19 +44,13 @@ class SepaOneoffPortal(CustomerPortal):
         values.update({"sepa_oneoff_due": due, "sepa_oneoff_currency": company.currency_id})
         return values
 
-    def _sepa_oneoff_rate_limited(self, company):
-        since = fields.Datetime.now() - datetime.timedelta(hours=1)
-        count = request.env["sepa.oneoff.mandate"].sudo().search_count([
-            ("signed_user_id", "=", request.env.user.id), ("signed_at", ">=", since),
-        ])
-        return count >= company.sepa_oneoff_rate_limit
-
     def _sepa_oneoff_parse_amount(self, text):
-        try:
-            amount = Decimal((text or "").replace(" ", "").replace("\u00a0", "").replace(",", "."))
-        except InvalidOperation:
+        """The Decimal of a plain amount (AMOUNT_PATTERN), None for anything else."""
+        match = AMOUNT_PATTERN.fullmatch((text or "").strip())
+        if not match:
             return None
-        return amount if amount.is_finite() else None
+        sign, units, decimals = match.groups()
+        return Decimal(f"{sign}{re.sub(r'[^0-9]', '', units)}.{decimals or '0'}")
 
     def _sepa_oneoff_validate(self, post, company, due):
         """Checked values and {field: message} errors; every message says what is wrong."""
@@ -78,7 +78,7 @@ class SepaOneoffPortal(CustomerPortal):
             errors["amount"] = request.env._("Enter an amount in euros, e.g. 65.63.")
         elif amount <= 0:
             errors["amount"] = request.env._("The amount must be greater than zero.")
-        elif amount != amount.quantize(Decimal("0.01")):
+        elif amount.as_tuple().exponent < -2:  # as typed: 10.000 has three decimals too
             errors["amount"] = request.env._("The amount can have at most 2 decimals.")
         elif float(amount) > due + 0.001:
             errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
@@ -161,8 +161,15 @@ class SepaOneoffPortal(CustomerPortal):
             return request.redirect("/my")
         if request.httprequest.method == "GET":
             return self._sepa_oneoff_render_form(self._sepa_oneoff_form_defaults(partner, due), {}, company, due)
+        # each submission checks an IBAN and reserves a RUM: limited per user, before any work
+        if not request.env["sepa.oneoff.form.attempt"]._sepa_oneoff_register(request.env.user, company):
+            values = {name: (post.get(name) or "").strip() for name in FORM_FIELDS}
+            return self._sepa_oneoff_render_form(values, {"form": request.env._(
+                "Too many submissions of this form in the last hour; try again later.",
+            )}, company, due, status=429)
         values, errors = self._sepa_oneoff_validate(post, company, due)
-        if not errors and self._sepa_oneoff_rate_limited(company):
+        mandate_model = request.env["sepa.oneoff.mandate"]
+        if not errors and mandate_model._sepa_oneoff_rate_limit_reached(request.env.user, company):
             errors["form"] = request.env._(
                 "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
                 count=company.sepa_oneoff_rate_limit,
@@ -170,7 +177,7 @@ class SepaOneoffPortal(CustomerPortal):
         if errors:
             return self._sepa_oneoff_render_form(values, errors, company, due, status=400)
         token = uuid.uuid4().hex
-        pending = dict(values, rum=request.env["sepa.oneoff.mandate"]._sepa_oneoff_new_reference(),
+        pending = dict(values, rum=mandate_model._sepa_oneoff_new_reference(),
                        amount=str(self._sepa_oneoff_parse_amount(values["amount"])))
         # the request waits in the session until signed; the RUM shown is the one signed
         stored = dict(request.session.get(PENDING_KEY) or {})
@@ -196,16 +203,6 @@ class SepaOneoffPortal(CustomerPortal):
                 "accept": request.env._("Tick the box to sign the mandate."),
             })
         amount = float(pending["amount"])
-        errors = {}
-        if amount > due + 0.001:
-            errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
-        elif self._sepa_oneoff_rate_limited(company):
-            errors["form"] = request.env._(
-                "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
-                count=company.sepa_oneoff_rate_limit,
-            )
-        if errors:
-            return self._sepa_oneoff_render_form(pending, errors, company, due, status=400)
         values = {
             "name": pending["rum"],
             "company_id": company.id,
@@ -223,9 +220,14 @@ class SepaOneoffPortal(CustomerPortal):
             "signed_user_id": request.env.user.id,
             "request_token": token,
         }
+        # the balance due and the hourly limit are checked by the model, under the customer's lock
         try:
             with request.env.cr.savepoint():
                 mandate = mandate_model._sepa_oneoff_sign(values)
+        except SepaOneoffRefused as refused:
+            return self._sepa_oneoff_render_form(
+                pending, {refused.field: refused.args[0]}, company, due, status=400,
+            )
         except psycopg2.errors.UniqueViolation:
             # a concurrent submit of the same form won the race
             return request.redirect("/my")

@@ -3,13 +3,16 @@ import uuid
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..sepa import bank, pain008
 
 # fields of an exported debit that must not change any more (the bank has the file)
 _LOCKED_FIELDS = frozenset({"amount", "partner_id", "currency_id", "sepa_oneoff_mandate_id", "payment_type"})
+# set only by the export itself, in SQL (_sepa_oneoff_mark_exported): never through create/write,
+# so that no caller, whatever its context, can take a receipt out of its file and export it again
+_EXPORT_FIELDS = frozenset({"sepa_oneoff_batch_id", "sepa_oneoff_exported"})
 
 
 class AccountPayment(models.Model):
@@ -21,6 +24,7 @@ class AccountPayment(models.Model):
     )
     sepa_oneoff_batch_id = fields.Many2one(
         "sepa.oneoff.batch", string="Direct debit file", readonly=True, copy=False, index="btree_not_null",
+        ondelete="restrict",
     )
     sepa_oneoff_exported = fields.Boolean(
         string="Exported", compute="_compute_sepa_oneoff_exported", store=True,
@@ -37,7 +41,18 @@ class AccountPayment(models.Model):
         for payment in self:
             payment.sepa_oneoff_exported = bool(payment.sepa_oneoff_batch_id)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(_EXPORT_FIELDS.intersection(vals) for vals in vals_list):
+            raise UserError(self.env._("A receipt enters a direct debit file only through the file generation."))
+        return super().create(vals_list)
+
     def write(self, vals):
+        if _EXPORT_FIELDS.intersection(vals):
+            raise UserError(self.env._(
+                "A receipt enters a direct debit file only through the file generation and never leaves it: "
+                "a debit sent to the bank can only be returned."
+            ))
         if _LOCKED_FIELDS.intersection(vals) and any(self.mapped("sepa_oneoff_batch_id")):
             raise UserError(self.env._(
                 "These receipts are already in a direct debit file sent to the bank: their amount, customer "
@@ -45,11 +60,36 @@ class AccountPayment(models.Model):
             ))
         return super().write(vals)
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sepa_oneoff_exported(self):
+        exported = self.filtered("sepa_oneoff_batch_id")
+        if exported:
+            raise UserError(self.env._(
+                "These receipts are in a direct debit file sent to the bank and cannot be deleted: %(names)s.",
+                names=", ".join(exported.mapped("display_name")),
+            ))
+
+    def _sepa_oneoff_check_backoffice_access(self, operation):
+        """Public actions that go on as superuser check first that the caller is a billing user
+        allowed on these very receipts, in the companies of the request."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only invoicing users can manage one-off direct debits."))
+        self.check_access(operation)
+        if self.company_id - self.env.companies:
+            raise AccessError(self.env._("These receipts belong to a company you are not working in."))
+
     # ------------------------------------------------------------------ collection draft (SO-7)
     @api.model
     def action_sepa_oneoff_check_pending(self):
-        """Button «Check pending requests»: draft receipts for signed mandates that have none."""
-        payments = self.env["sepa.oneoff.mandate"]._cron_sepa_oneoff_create_missing_receipts()
+        """Button «Check pending requests»: draft receipts for signed mandates that have none, in
+        the companies the user works in."""
+        self._sepa_oneoff_check_backoffice_access("create")
+        mandates = self.env["sepa.oneoff.mandate"].sudo().search([
+            ("state", "=", "signed"), ("payment_id", "=", False), ("company_id", "in", self.env.companies.ids),
+        ])
+        payments = mandates._sepa_oneoff_create_receipts()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -93,6 +133,7 @@ class AccountPayment(models.Model):
         """Generate the pain.008 file of the selected draft one-off receipts (sequence type OOFF),
         validated against the XSD of the company's version, on a new batch; the receipts are then locked."""
         payments = self.exists()
+        payments._sepa_oneoff_check_backoffice_access("write")
         if payments:
             # rows locked: a second export running at the same time waits, then sees these as exported
             self.env.cr.execute("SELECT id FROM account_payment WHERE id IN %s FOR UPDATE", [tuple(payments.ids)])
@@ -139,7 +180,9 @@ class AccountPayment(models.Model):
             xml_bytes = pain008.build_pain008(creditor, debits, version, message_id, today=today)
         except pain008.Pain008Error as error:
             raise UserError(self._sepa_oneoff_file_error_message(error)) from None
-        batch = self.env["sepa.oneoff.batch"].create({
+        # files are made here only (sepa.oneoff.batch refuses other creations); the caller's
+        # rights on the receipts were checked above
+        batch = self.env["sepa.oneoff.batch"].sudo().create({
             "name": message_id,
             "company_id": company.id,
             "pain_version": version,
@@ -208,6 +251,7 @@ class AccountPayment(models.Model):
     def action_sepa_oneoff_post(self, journal=None):
         """Post the one-off receipts (Odoo's own posting), in `journal` when given, then reconcile
         each with its customer's open invoices, oldest due date first, in one batched reconciliation."""
+        self._sepa_oneoff_check_backoffice_access("write")
         payments = self.filtered(lambda p: p.state == "draft")
         if not payments:
             raise UserError(self.env._("Select draft one-off receipts to post."))
@@ -303,6 +347,7 @@ class AccountPayment(models.Model):
     def action_sepa_oneoff_return(self):
         """A returned or rejected debit: undo the reconciliation, reverse the posting, mark the
         receipt rejected and its mandate returned."""
+        self._sepa_oneoff_check_backoffice_access("write")
         payments = self.filtered(lambda p: p.sepa_oneoff_mandate_id and p.state in ("in_process", "paid"))
         if not payments or payments != self:
             raise UserError(self.env._("Only posted one-off direct debit receipts can be returned."))

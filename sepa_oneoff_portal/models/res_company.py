@@ -48,6 +48,10 @@ class ResCompany(models.Model):
         string="Mandates per customer per hour", default=5,
         help="Portal submissions beyond this number in one hour are refused.",
     )
+    sepa_oneoff_form_rate_limit = fields.Integer(
+        string="Form submissions per customer per hour", default=30,
+        help="Submissions of the portal form (before the signature) beyond this number in one hour are refused.",
+    )
 
     def _sepa_oneoff_normalize(self, vals):
         """Store bank data in compact upper-case form."""
@@ -64,7 +68,8 @@ class ResCompany(models.Model):
         return super().write(self._sepa_oneoff_normalize(dict(vals)))
 
     @api.constrains("sepa_creditor_identifier", "sepa_oneoff_creditor_iban", "sepa_oneoff_creditor_bic",
-                    "sepa_oneoff_portal_enabled", "sepa_oneoff_lead_days", "sepa_oneoff_rate_limit")
+                    "sepa_oneoff_portal_enabled", "sepa_oneoff_lead_days", "sepa_oneoff_rate_limit",
+                    "sepa_oneoff_form_rate_limit")
     def _check_sepa_oneoff_settings(self):
         for company in self:
             if company.sepa_creditor_identifier:
@@ -109,6 +114,10 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._("The collection lead time must be between 0 and 10 business days."))
             if company.sepa_oneoff_rate_limit < 1:
                 raise ValidationError(self.env._("The number of mandates per customer per hour must be at least 1."))
+            if company.sepa_oneoff_form_rate_limit < 1:
+                raise ValidationError(
+                    self.env._("The number of form submissions per customer per hour must be at least 1.")
+                )
 
     def _sepa_oneoff_creditor_name(self):
         self.ensure_one()

@@ -1,4 +1,11 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+# the file as sent and the receipts it debits (the chatter stays open)
+_FILE_FIELDS = frozenset({
+    "name", "company_id", "pain_version", "collection_date", "payment_ids", "payment_count", "amount_total",
+    "xml_file", "xml_filename",
+})
 
 
 class SepaOneoffBatch(models.Model):
@@ -8,6 +15,9 @@ class SepaOneoffBatch(models.Model):
     _description = "One-off SEPA direct debit file"
     _inherit = ["mail.thread"]
     _order = "id desc"
+    # users only read files (the attachment of the XML follows the file's write right); they may
+    # still comment on them
+    _mail_post_access = "read"
 
     name = fields.Char(string="Message id", required=True, readonly=True, copy=False)
     company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
@@ -26,3 +36,21 @@ class SepaOneoffBatch(models.Model):
     _sql_constraints = [
         ("name_company_unique", "unique(company_id, name)", "A SEPA message id must be unique per company."),
     ]
+
+    # A file is what was sent to the bank: made only by the receipts' export, then never changed
+    # nor deleted (its receipts would be free to be exported a second time).
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(self.env._("A direct debit file is made only by generating it from its receipts."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if _FILE_FIELDS.intersection(vals) and self:
+            raise UserError(self.env._("A direct debit file sent to the bank cannot be changed."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        if self:
+            raise UserError(self.env._("A direct debit file sent to the bank cannot be deleted."))

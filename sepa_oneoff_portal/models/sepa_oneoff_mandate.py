@@ -1,10 +1,32 @@
+import datetime
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare
 
 from ..sepa import bank
 from ..sepa.target_calendar import add_target_days
+
+# What the debtor signed: fixed for good once the mandate exists (SO-5, SO-10), whoever asks.
+SIGNED_FIELDS = frozenset({
+    "name", "company_id", "partner_id", "civility", "lastname", "firstname", "company_name", "email",
+    "debtor_name", "iban", "bic", "amount", "collection_date", "signed_at", "signed_ip", "signed_user_agent",
+    "signed_user_id", "creditor_name", "creditor_address", "creditor_identifier", "mandate_text",
+    "request_token",
+})
+# Follow the debit (export, posting, return, cancel): only this module's own steps change them.
+WORKFLOW_FIELDS = frozenset({"state", "payment_id"})
+
+
+class SepaOneoffRefused(ValidationError):
+    """A new mandate refused by the rules of SO-3/SO-10; ``field`` is the form field the message
+    belongs next to on the portal."""
+
+    def __init__(self, message, field="form"):
+        super().__init__(message)
+        self.field = field
 
 
 class SepaOneoffMandate(models.Model):
@@ -68,6 +90,119 @@ class SepaOneoffMandate(models.Model):
         for mandate, iban in zip(self, self.sudo().mapped("iban"), strict=True):
             mandate.iban_masked = bank.mask_iban(iban)
 
+    # ------------------------------------------------------------------ integrity (SO-5, SO-10)
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            # a back-office user creating a mandate over RPC: the portal's rules apply, and the
+            # evidence names who really entered it (the signature path itself creates as superuser,
+            # after the same check)
+            now = fields.Datetime.now()
+            vals_list = [dict(vals, signed_at=now, signed_user_id=self.env.uid, signed_ip=False,
+                              signed_user_agent=False, request_token=False) for vals in vals_list]
+            for vals in vals_list:
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                partner = self.env["res.partner"].browse(vals.get("partner_id"))
+                partner.check_access("read")
+                self._sepa_oneoff_check_signable(partner, company, vals.get("amount") or 0.0, self.env.user)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.check_access("write")  # who may not write at all hears so first
+        signed = SIGNED_FIELDS.intersection(vals)
+        if signed and self:
+            raise UserError(self.env._(
+                "A signed mandate cannot be changed (%(fields)s): cancel it and have the customer sign a new one.",
+                fields=", ".join(sorted(signed)),
+            ))
+        if WORKFLOW_FIELDS.intersection(vals) and not self.env.su:
+            raise AccessError(self.env._(
+                "The state of a mandate follows its direct debit (file, posting, return); "
+                "to stop it, use Cancel, which keeps a trace."
+            ))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_signed(self):
+        if self:
+            raise UserError(self.env._(
+                "A signed mandate is the proof of the debtor's consent: it cannot be deleted, only cancelled."
+            ))
+
+    def action_sepa_oneoff_cancel(self, reason):
+        """Cancel mandates not yet sent to the bank, with their draft receipts; the chatter keeps
+        who cancelled, when and why."""
+        self._sepa_oneoff_check_backoffice_access("write")
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Say why the mandate is cancelled."))
+        not_signed = self.filtered(lambda m: m.state != "signed")
+        if not_signed:
+            raise UserError(self.env._(
+                "Only mandates not yet in a direct debit file can be cancelled; a debit sent to the bank can "
+                "only be returned: %(names)s.", names=", ".join(not_signed.mapped("name")),
+            ))
+        self.payment_id.filtered(lambda p: p.state == "draft").action_cancel()
+        self.sudo().write({"state": "cancelled"})
+        now = fields.Datetime.context_timestamp(self, fields.Datetime.now())
+        for mandate in self:
+            mandate.message_post(body=self.env._(
+                "Mandate cancelled by %(user)s on %(date)s. Reason: %(reason)s",
+                user=self.env.user.name, date=now.strftime("%Y-%m-%d %H:%M"), reason=reason,
+            ))
+        return True
+
+    def _sepa_oneoff_check_backoffice_access(self, operation):
+        """Public actions that go on as superuser check first that the caller is a billing user
+        allowed on these very records, in the companies of the request."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only invoicing users can manage one-off direct debits."))
+        self.check_access(operation)
+        if self.company_id - self.env.companies:
+            raise AccessError(self.env._("These mandates belong to a company you are not working in."))
+
+    # ------------------------------------------------------------------ signature rules (SO-3, SO-10)
+    @api.model
+    def _sepa_oneoff_lock_customer(self, commercial):
+        """Serialize the signatures of one customer.
+
+        Odoo's transactions are REPEATABLE READ: a plain row lock would make a concurrent signature
+        wait, then check against its old snapshot, which misses the mandate just committed. Updating
+        the row (to the same value) takes the lock and makes that transaction fail with a
+        serialization error once the first one commits; Odoo replays the request on a fresh
+        snapshot, where the balance includes the new mandate."""
+        self.env.cr.execute("UPDATE res_partner SET write_date = write_date WHERE id = %s", [commercial.id])
+
+    @api.model
+    def _sepa_oneoff_rate_limit_reached(self, user, company):
+        since = fields.Datetime.now() - datetime.timedelta(hours=1)
+        count = self.sudo().search_count([("signed_user_id", "=", user.id), ("signed_at", ">=", since)])
+        return count >= company.sepa_oneoff_rate_limit
+
+    @api.model
+    def _sepa_oneoff_check_signable(self, partner, company, amount, user=None):
+        """Refuse a new mandate beyond the customer's balance due (receivable minus the mandates not
+        yet collected) or beyond the signatures allowed per hour; run in the transaction that creates
+        the mandate, under the customer's lock."""
+        commercial = partner.commercial_partner_id
+        if not commercial:
+            raise SepaOneoffRefused(self.env._("A mandate needs a customer."))
+        if commercial.sudo().company_id and commercial.sudo().company_id != company:
+            raise SepaOneoffRefused(self.env._("This customer belongs to another company."))
+        self._sepa_oneoff_lock_customer(commercial)
+        due = commercial._sepa_oneoff_balance_due(company)
+        if float_compare(amount, due, precision_rounding=company.currency_id.rounding) > 0:
+            raise SepaOneoffRefused(self.env._(
+                "The amount cannot exceed your balance due (%(due).2f).", due=due,
+            ), field="amount")
+        if user and self._sepa_oneoff_rate_limit_reached(user, company):
+            raise SepaOneoffRefused(self.env._(
+                "You have already signed %(count)s direct debit mandates in the last hour; try again later.",
+                count=company.sepa_oneoff_rate_limit,
+            ))
+
     @api.model
     def _sepa_oneoff_new_reference(self):
         """A new RUM: uppercase letters, digits and '-' only, at most 35 characters."""
@@ -97,8 +232,13 @@ class SepaOneoffMandate(models.Model):
     @api.model
     def _sepa_oneoff_sign(self, values):
         """Create the signed mandate (superuser: portal users cannot write mandates), then its draft
-        receipt, the debtor's e-mail and the activity of the requests' user."""
+        receipt, the debtor's e-mail and the activity of the requests' user. Refused beyond the
+        balance due or the hourly limit (SepaOneoffRefused)."""
         company = self.env["res.company"].browse(values["company_id"])
+        self._sepa_oneoff_check_signable(
+            self.env["res.partner"].browse(values["partner_id"]), company, values["amount"],
+            self.env["res.users"].browse(values.get("signed_user_id")),
+        )
         creditor_name = company._sepa_oneoff_creditor_name()
         address = company._sepa_oneoff_creditor_address()
         mandate = self.sudo().create({

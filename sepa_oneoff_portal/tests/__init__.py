@@ -5,3 +5,4 @@ from . import test_portal_http
 from . import test_backoffice
 from . import test_mandate_pdf
 from . import test_i18n
+from . import test_security

@@ -162,6 +162,9 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
         # journal's first number on and after entries Odoo numbered
         journal = self.env["account.journal"].create({"name": "Bulk bank", "type": "bank", "code": "BLK"})
         third_customer = self.env["res.partner"].create({"name": "COPRO Jeanne"})
+        # something due, or no mandate can be signed
+        for partner in (self.other_customer, third_customer):
+            self._sepa_invoice(partner, 40.0, "2026-01-20")
 
         def odoo_payment(partner):
             payment = self.env["account.payment"].create({

@@ -135,6 +135,7 @@ class TestPortalHttp(SepaOneoffCommon, HttpCase):
         self.assertEqual(len(self._mandates()), 1)
 
     def test_other_customers_mandate_not_shown(self):
+        self._sepa_invoice(self.other_customer, 10.0, "2026-01-20")
         other = self._sepa_sign(amount=10.0, partner=self.other_customer)
         response = self.url_open(f"/my/sepa-oneoff/{other.id}")
         self.assertEqual(response.status_code, 404)

@@ -1,7 +1,7 @@
 {
     "name": "Connectic Payment Kiosk",
     "summary": "Nightly SFTP exchange with a payment kiosk: customer balances out, payments in",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Bank Collect Addons",

@@ -21,6 +21,8 @@ TRANSACTION_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 AMOUNT = re.compile(r"-?\d+,\d{2}")
 PAID_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 BOM = "\ufeff"
+# A spreadsheet opening the file runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def format_amount(value):
@@ -53,18 +55,28 @@ def _writer(buffer):
 
 
 def write_customers(entity, currency, customers):
-    """The customers file as bytes; customers: iterable of (ref, name, street, zip, city, balance)."""
+    """The customers file as bytes; customers: iterable of (ref, name, street, zip, city, balance).
+
+    Free-text columns are made inert for spreadsheets (see _text_cell)."""
     buffer = io.StringIO()
     writer = _writer(buffer)
     writer.writerow(CUSTOMER_COLUMNS)
     for ref, name, street, zip_code, city, balance in customers:
-        writer.writerow((entity, ref, _one_line(name), _one_line(street), zip_code or "", _one_line(city),
+        writer.writerow((entity, ref, _text_cell(name), _text_cell(street), _text_cell(zip_code), _text_cell(city),
                          format_amount(balance), currency, barcode_text(entity, ref, balance)))
     return buffer.getvalue().encode("utf-8")
 
 
 def _one_line(text):
     return " ".join((text or "").split())
+
+
+def _text_cell(text):
+    """A free-text value (typed by users, portal customers included) on one line and inert in a
+    spreadsheet: a leading formula character gets an apostrophe before it, the usual text marker; the
+    contract sets no length nor character set on these columns, and the apostrophe needs no quoting."""
+    text = _one_line(text)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def read_customers(data):

@@ -169,7 +169,8 @@ class KioskSftp:
     def _io(self, action, path, call, *args):
         try:
             return call(*args)
-        except (OSError, paramiko.SSHException, EOFError) as exc:
+        # paramiko.SFTPError: a protocol failure of the server (garbage packet, bad answer).
+        except (OSError, paramiko.SSHException, paramiko.SFTPError, EOFError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise SftpError("io", action=action, path=path, reason=reason) from None
 
@@ -179,13 +180,17 @@ class KioskSftp:
         entries = self._io("list", folder, self.sftp.listdir_attr, folder)
         return sorted(e.filename for e in entries if stat.S_ISREG(e.st_mode or 0))
 
+    def size(self, path):
+        """Size in bytes of a remote file, from its attributes (the file is not read)."""
+        return self._io("stat", path, self.sftp.stat, path).st_size or 0
+
     def exists(self, path):
         try:
             self.sftp.stat(path)
             return True
         except FileNotFoundError:
             return False
-        except (OSError, paramiko.SSHException) as exc:
+        except (OSError, paramiko.SSHException, paramiko.SFTPError) as exc:
             raise SftpError("io", action="stat", path=path, reason=str(exc)) from None
 
     # KioskSftp is a plain SFTP client, not an Odoo model: there is no super().read() to call.

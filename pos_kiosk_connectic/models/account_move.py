@@ -4,8 +4,10 @@ from odoo import api, fields, models
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # The customer's balance, as on res.partner: the same readers as account's `credit`.
     connectic_barcode_text = fields.Char(
         string="Kiosk barcode", compute="_compute_connectic_barcode_text",
+        groups="account.group_account_invoice,account.group_account_readonly",
         help="The customer's kiosk barcode (*ENTITY*REF*BALANCE*), as in the customers file sent to the kiosk.",
     )
 

@@ -30,9 +30,10 @@ class AccountPayment(models.Model):
              "before posting.",
     )
 
+    # A kiosk numbers its own transactions: another kiosk (of another company) may reuse an id.
     _sql_constraints = [
-        ("connectic_transaction_id_unique", "UNIQUE(connectic_transaction_id)",
-         "A kiosk transaction can be imported only once."),
+        ("connectic_transaction_per_kiosk_unique", "UNIQUE(connectic_kiosk_id, connectic_transaction_id)",
+         "A kiosk transaction can be imported only once per kiosk."),
     ]
 
     def _compute_outstanding_account_id(self):
@@ -41,8 +42,17 @@ class AccountPayment(models.Model):
         # payment, looked up once by the importer ((company id, payment type, account id), ...).
         fallback = {(c, t): a for c, t, a in self.env.context.get("connectic_outstanding_accounts", ())}
         if fallback:
+            # Any JSON-RPC caller can pass this context: an account is used only where it is the one
+            # Odoo would write itself (one lookup per company and payment type, not per payment).
+            accepted = {}
             for payment in self.filtered(lambda p: not p.outstanding_account_id):
-                payment.outstanding_account_id = fallback.get((payment.company_id.id, payment.payment_type))
+                key = (payment.company_id.id, payment.payment_type)
+                if key not in accepted:
+                    accepted[key] = key in fallback and (
+                        payment._get_outstanding_account(payment.payment_type).id == fallback[key]
+                    ) and fallback[key]
+                if accepted[key]:
+                    payment.outstanding_account_id = accepted[key]
         return result
 
     def write(self, vals):

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import formatLang
 
 from odoo.addons.base.models.res_partner import _tz_get
 
@@ -19,8 +20,11 @@ from ..kiosk.sftp import KioskSftp, SftpError, fetch_host_key, fingerprint, key_
 _logger = logging.getLogger(__name__)
 
 PAYMENTS_FILE_NAME = re.compile(r"payments_[A-Za-z0-9_-]+\.csv")
-# Namespace of the session advisory lock taken while a kiosk's files are imported (key 2: kiosk id).
+# Namespace of the advisory lock taken while a kiosk's files are imported (key 2: kiosk id).
 IMPORT_LOCK_NAMESPACE = 0x4B494F  # "KIO"
+MEGABYTE = 1024 * 1024
+# Largest value of an Integer (int4) column: the size recorded for a refused file is capped to it.
+MAX_INT4 = 2**31 - 1
 METHOD_JOURNAL_FIELDS = {"CASH": "journal_cash_id", "CARD": "journal_card_id", "CHEQUE": "journal_cheque_id"}
 
 
@@ -74,6 +78,11 @@ class ConnecticKiosk(models.Model):
         "account.journal", string="Cheque journal", check_company=True,
         domain="[('type', 'in', ('cash', 'bank'))]",
     )
+    payments_max_size_mb = fields.Float(
+        string="Largest payments file (MB)", required=True, default=20.0, digits=(12, 3),
+        help="A payments file over this size is refused without being read: it is moved to the error folder "
+             "with a report.",
+    )
     last_export_date = fields.Datetime(readonly=True, copy=False)
     last_export_count = fields.Integer(string="Customers exported", readonly=True, copy=False)
     last_import_date = fields.Datetime(readonly=True, copy=False)
@@ -83,6 +92,8 @@ class ConnecticKiosk(models.Model):
 
     _sql_constraints = [
         ("sftp_port_range", "CHECK(sftp_port > 0 AND sftp_port < 65536)", "The SFTP port must be between 1 and 65535."),
+        ("payments_max_size_positive", "CHECK(payments_max_size_mb > 0)",
+         "The largest payments file size must be greater than zero."),
     ]
 
     @api.depends("sftp_host_key")
@@ -126,6 +137,21 @@ class ConnecticKiosk(models.Model):
                 raise ValidationError(
                     self.env._("The payments, archive and error folders must be three different folders.")
                 )
+
+    def _check_admin_access(self):
+        """The kiosk buttons use the SFTP secrets and create records as superuser, and JSON-RPC runs them on
+        any id: only an administrator allowed to change these kiosks, in his current companies, may."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only administrators may run the SFTP actions of the payment kiosks."))
+        self.check_access("write")
+        foreign = self.filtered(lambda kiosk: kiosk.company_id not in self.env.companies)
+        if foreign:
+            raise AccessError(self.env._(
+                "Kiosk %(kiosk)s belongs to company %(company)s, which is not among your current companies.",
+                kiosk=foreign[0].name, company=foreign[0].company_id.name,
+            ))
 
     # ------------------------------------------------------------------------------------------
     # SFTP
@@ -173,6 +199,7 @@ class ConnecticKiosk(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self._check_admin_access()
         folders = [self.path_outbound, self.path_inbound, self.path_archive, self.path_error]
         try:
             with self._sftp() as client:
@@ -196,6 +223,7 @@ class ConnecticKiosk(models.Model):
     def action_fetch_host_key(self):
         """Pin the key the server shows now; only when none is pinned (a changed key is never replaced here)."""
         self.ensure_one()
+        self._check_admin_access()
         if self.sftp_host_key:
             raise UserError(self.env._("A host key is already pinned. Clear the field first if the server's key "
                                        "really changed."))
@@ -263,6 +291,7 @@ class ConnecticKiosk(models.Model):
         return name, kiosk_files.write_customers(self.entity_code, self.currency_id.name, rows), len(rows)
 
     def action_export_customers(self):
+        self._check_admin_access()
         for kiosk in self:
             kiosk = kiosk.with_company(kiosk.company_id)
             name, data, count = kiosk._customers_file()
@@ -282,7 +311,9 @@ class ConnecticKiosk(models.Model):
             self._run_job(kiosk, kiosk.action_export_customers)
 
     def _run_job(self, kiosk, job):
-        """Run one kiosk's job; a failure is recorded on the kiosk and never stops the others."""
+        """Run one kiosk's job in its own transaction: any failure, foreseen or not (an SFTP protocol
+        error, a unique violation), is undone, recorded on the kiosk and told to the notification
+        group, and never stops the other kiosks."""
         in_test = not self._auto_commit()
         try:
             if in_test:  # no commit happens there: a savepoint undoes the failed job
@@ -290,18 +321,44 @@ class ConnecticKiosk(models.Model):
                     job()
             else:  # the job commits file by file: undo only what followed its last commit
                 job()
-        except (UserError, ValidationError) as error:
+        except Exception as error:  # noqa: BLE001 - one kiosk's failure must never stop the others
             if not in_test:
                 self.env.cr.rollback()
-            message = error.args[0]
-            _logger.warning("kiosk %s: %s", kiosk.id, message)
+            if isinstance(error, UserError | ValidationError):
+                message = error.args[0]
+                _logger.warning("kiosk %s: %s", kiosk.id, message)
+            else:
+                _logger.exception("kiosk %s: unexpected error in the nightly job", kiosk.id)
+                message = self.env._(
+                    "Unexpected error %(error)s: %(reason)s. Nothing of the failed step was kept; the details "
+                    "are in the server log.", error=type(error).__name__, reason=str(error).strip(),
+                )
             kiosk.last_error = message
+            kiosk._notify_error(message)
         self._commit()
+
+    def _notified_partners(self):
+        """Partners of the kiosk notifications group's users who work in the kiosk's company (PK-4)."""
+        self.ensure_one()
+        group = self.env.ref("pos_kiosk_connectic.group_kiosk_notification")
+        return group.users.filtered(lambda user: self.company_id in user.company_ids).partner_id
+
+    def _notify_error(self, message):
+        """Tell the notification group that a nightly job of this kiosk failed."""
+        self.ensure_one()
+        partners = self._notified_partners()
+        if partners:
+            # sudo: the cron's user need not be allowed to post notifications on a kiosk.
+            self.env["mail.thread"].sudo().message_notify(
+                model=self._name, res_id=self.id, partner_ids=partners.ids,
+                subject=self.env._("Payment kiosk %(kiosk)s: nightly job failed", kiosk=self.name), body=message,
+            )
 
     # ------------------------------------------------------------------------------------------
     # Import of payments files (PK-3)
     # ------------------------------------------------------------------------------------------
     def action_import_payments(self):
+        self._check_admin_access()
         processed = self.env["connectic.kiosk.file"]
         for kiosk in self:
             processed |= kiosk.with_company(kiosk.company_id)._import_remote_files()
@@ -315,45 +372,66 @@ class ConnecticKiosk(models.Model):
         for kiosk in self.search([("active", "=", True)]):
             self._run_job(kiosk, kiosk.with_company(kiosk.company_id)._import_remote_files)
 
-    @contextmanager
-    def _import_lock(self):
-        """A session lock (it survives the commits made file by file) so that two workers never
-        import the same kiosk at once."""
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.id))
-        if not cr.fetchone()[0]:
+    def _take_import_lock(self):
+        """Take this kiosk's import lock until the transaction ends, or refuse: two workers (nightly job,
+        button, manual upload) never import the same kiosk at once. A transaction lock is released by
+        whatever ends the transaction, commit or rollback: an aborted import never leaves it taken."""
+        self.ensure_one()
+        if not self._try_import_lock():
             raise UserError(
                 self.env._("An import of kiosk %(kiosk)s is already running; try again later.", kiosk=self.name)
             )
-        try:
-            yield
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.id))
+
+    def _try_import_lock(self):
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (IMPORT_LOCK_NAMESPACE, self.id))
+        return self.env.cr.fetchone()[0]
+
+    def _commit_keeping_lock(self):
+        """Commit, then take the import lock again (the commit released it). False when another worker
+        took it in between: that worker carries on and finds what was committed here."""
+        if not self._auto_commit():
+            return True
+        self._commit()
+        return self._try_import_lock()
+
+    def _payments_max_size(self):
+        """Largest payments file accepted, in bytes."""
+        return int(self.payments_max_size_mb * MEGABYTE)
 
     def _import_remote_files(self):
         """Import every new payments file of the inbound folder, then move it away.
 
         Each file is committed before its remote move: if the move fails (or the process dies), the
-        next run finds the file recorded by name and SHA-256 and only archives it.
+        next run finds the file recorded by name and SHA-256 and only archives it. A file over the size
+        limit is refused without being downloaded.
         """
         self.ensure_one()
         self._check_ready()
+        self._take_import_lock()
         done = self.env["connectic.kiosk.file"]
-        with self._import_lock(), self._sftp_session() as client:
+        with self._sftp_session() as client:
             names = [n for n in client.list_files(self.path_inbound) if PAYMENTS_FILE_NAME.fullmatch(n)]
             for name in names:
                 remote_path = posixpath.join(self.path_inbound, name)
                 try:
-                    data = client.read(remote_path)
+                    size = client.size(remote_path)
+                    data = client.read(remote_path) if size <= self._payments_max_size() else None
                 except SftpError as error:
                     if not client.exists(remote_path):
                         continue  # taken away by someone else meanwhile: nothing to do
                     raise UserError(self._sftp_error_message(error)) from None
-                kiosk_file = self._import_file(name, data, origin="sftp")
-                self._commit()
-                self._move_remote(client, kiosk_file, remote_path)
-                self._commit()
+                if data is None:
+                    kiosk_file = self._reject_oversized(name, size, origin="sftp")
+                else:
+                    kiosk_file = self._import_file(name, data, origin="sftp")
                 done |= kiosk_file
+                if not self._commit_keeping_lock():
+                    _logger.info("kiosk %s: another worker took over the import after %s", self.id, name)
+                    return done
+                self._move_remote(client, kiosk_file, remote_path)
+                if not self._commit_keeping_lock():
+                    _logger.info("kiosk %s: another worker took over the import after %s", self.id, name)
+                    return done
         self.write({"last_import_date": fields.Datetime.now(), "last_error": False})
         return done
 
@@ -373,6 +451,9 @@ class ConnecticKiosk(models.Model):
         """
         self.ensure_one()
         self._check_ready()
+        self._take_import_lock()
+        if len(data) > self._payments_max_size():
+            return self._reject_oversized(name, len(data), origin, owner)
         KioskFile = self.env["connectic.kiosk.file"].sudo()
         sha256 = hashlib.sha256(data).hexdigest()
         values = {
@@ -407,9 +488,23 @@ class ConnecticKiosk(models.Model):
         kiosk_file._notify_users()
         return kiosk_file
 
+    def _reject_oversized(self, name, size, origin, owner=None):
+        """Record a payments file refused for its size, unread (no SHA-256, no copy), and tell the users."""
+        limit = self._payments_max_size()
+        error = kiosk_files.LineError(0, "", "file_too_large", {
+            "size": formatLang(self.env, size, digits=0), "limit": formatLang(self.env, limit, digits=0),
+        })
+        kiosk_file = self.env["connectic.kiosk.file"].sudo().create({
+            "kiosk_id": self.id, "name": name, "origin": origin, "user_id": owner.id if owner else False,
+            "size": min(size, MAX_INT4), "state": "rejected", "error_count": 1,
+            "error_report": self._error_report(name, [error]),
+        })
+        kiosk_file._notify_users()
+        return kiosk_file
+
     def _check_in_database(self, payments):
-        """Errors needing the database: customer reference and transaction already imported
-        (two queries for the whole file)."""
+        """Errors needing the database: customer reference and transaction already imported by this
+        kiosk (two queries for the whole file)."""
         refs = {p.account_ref for p in payments}
         partners = self.env["res.partner"].sudo().search_fetch(
             [("ref", "in", list(refs)), ("company_id", "in", [False, self.company_id.id])], ["ref"]
@@ -417,8 +512,10 @@ class ConnecticKiosk(models.Model):
         by_ref = defaultdict(list)
         for partner in partners:
             by_ref[partner.ref].append(partner.id)
+        # A kiosk's transaction ids are its own: another kiosk may use the same ones.
         imported = set(self.env["account.payment"].sudo().search_fetch(
-            [("connectic_transaction_id", "in", [p.transaction_id for p in payments])],
+            [("connectic_kiosk_id", "=", self.id),
+             ("connectic_transaction_id", "in", [p.transaction_id for p in payments])],
             ["connectic_transaction_id"],
         ).mapped("connectic_transaction_id"))
         errors, partner_by_line = [], {}
@@ -493,6 +590,9 @@ class ConnecticKiosk(models.Model):
         p = error.params
         messages = {
             "empty_file": lambda: self.env._("the file is empty"),
+            "file_too_large": lambda: self.env._(
+                "the file has %(size)s bytes, more than the %(limit)s bytes allowed by the kiosk setting "
+                "«Largest payments file»: it was not read", **p),
             "bad_encoding": lambda: self.env._("the file is not UTF-8 text (byte %(position)s)", **p),
             "bad_csv": lambda: self.env._("unreadable CSV (%(reason)s)", **p),
             "bad_header": lambda: self.env._("the header must be %(expected)s", **p),

@@ -16,7 +16,8 @@ class ConnecticKioskFile(models.Model):
     kiosk_id = fields.Many2one("connectic.kiosk", required=True, readonly=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="kiosk_id.company_id", store=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    sha256 = fields.Char(string="SHA-256", required=True, readonly=True, index=True)
+    # Empty for a file refused for its size: it was never read.
+    sha256 = fields.Char(string="SHA-256", readonly=True, index=True)
     size = fields.Integer(string="Size (bytes)", readonly=True)
     origin = fields.Selection(
         [("sftp", "Nightly SFTP import"), ("manual", "Manual upload")], required=True, readonly=True
@@ -52,9 +53,8 @@ class ConnecticKioskFile(models.Model):
 
     def _notify_users(self):
         """Tell the users of the kiosk notifications group what became of the file (PK-4)."""
-        group = self.env.ref("pos_kiosk_connectic.group_kiosk_notification")
         for kiosk_file in self:
-            users = group.users.filtered(lambda u, c=kiosk_file.company_id: c in u.company_ids)
+            partners = kiosk_file.kiosk_id._notified_partners()
             if kiosk_file.state == "imported":
                 body = self.env._("Kiosk payments file %(name)s imported: %(count)s receipts, total %(total)s, "
                                   "waiting in the collection draft.", name=kiosk_file.name, count=kiosk_file.line_count,
@@ -70,7 +70,7 @@ class ConnecticKioskFile(models.Model):
             if kiosk_file.state == "rejected":
                 body += Markup("<pre>%s</pre>") % kiosk_file.error_report
             kiosk_file.message_post(
-                body=body, partner_ids=users.partner_id.ids, message_type="notification",
+                body=body, partner_ids=partners.ids, message_type="notification",
                 subtype_xmlid="mail.mt_note",
             )
 

@@ -6,8 +6,11 @@ from ..kiosk.files import barcode_text
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # The barcode carries the receivable balance (computed as superuser): the same readers as account's
+    # `credit` field of res.partner.
     connectic_barcode_text = fields.Char(
         string="Kiosk barcode", compute="_compute_connectic_barcode_text",
+        groups="account.group_account_invoice,account.group_account_readonly",
         help="Text of the Code 128 barcode scanned by the payment kiosk: *ENTITY*REF*BALANCE*.",
     )
 

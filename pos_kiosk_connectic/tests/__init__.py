@@ -5,3 +5,4 @@ from . import test_import
 from . import test_export
 from . import test_ui
 from . import test_i18n
+from . import test_security

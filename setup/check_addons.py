@@ -4,7 +4,8 @@
   manifest's ``external_dependencies`` (Odoo then refuses to install the addon where it is missing,
   instead of failing on first use);
 - every test module of an addon is imported by its ``tests/__init__.py``, so Odoo's own test runner
-  (``odoo-bin --test-enable --test-tags /addon``) runs the same tests as pytest.
+  (``odoo-bin --test-enable --test-tags /addon``) runs the same tests as pytest, and none of them is
+  a plain ``unittest.TestCase``, which that runner skips.
 """
 import ast
 import os
@@ -60,8 +61,19 @@ def check_tests_imported(addon):
             yield f"{addon}/tests/{name}: not imported by {addon}/tests/__init__.py (Odoo's test runner skips it)"
 
 
+def check_tests_odoo_runs(addon):
+    """Odoo's runner only loads Odoo's test cases: a plain unittest.TestCase is skipped there."""
+    for path in python_files(addon, tests=True):
+        tree = ast.parse(open(path, encoding="utf-8").read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(ast.unparse(base) in ("unittest.TestCase", "TestCase")
+                                                      and "unittest" in ast.unparse(tree) for base in node.bases):
+                yield (f"{os.path.relpath(path, REPO_ROOT)}:{node.lineno}: {node.name} is a unittest.TestCase, "
+                       "which Odoo's test runner skips: derive it from odoo.tests.BaseCase")
+
+
 def main():
-    problems = [p for addon in addons() for check in (check_external_dependencies, check_tests_imported)
+    problems = [p for addon in addons() for check in (check_external_dependencies, check_tests_imported, check_tests_odoo_runs)
                 for p in check(addon)]
     for problem in problems:
         sys.stdout.write(problem + "\n")

@@ -1,8 +1,9 @@
 """The plain-Python SEPA helpers, without Odoo: bank data checks, TARGET days, pain.008 files."""
 import datetime
-import unittest
 
 from lxml import etree
+
+from odoo.tests import BaseCase, tagged
 
 from odoo.addons.sepa_oneoff_portal.sepa import bank, pain008
 from odoo.addons.sepa_oneoff_portal.sepa.target_calendar import add_target_days, is_target_day
@@ -25,7 +26,8 @@ def _debit(index=1, **values):
     return debit
 
 
-class TestBankData(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestBankData(BaseCase):
 
     def test_iban_checked_and_compacted(self):
         self.assertEqual(bank.check_iban("fr76 3000 6000 0112 3456 7890 189"), "FR7630006000011234567890189")
@@ -59,7 +61,8 @@ class TestBankData(unittest.TestCase):
         self.assertEqual(bank.mask_iban("FR7630006000011234567890189"), "**** 0189")
 
 
-class TestTargetCalendar(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestTargetCalendar(BaseCase):
 
     def test_holidays_and_weekends_skipped(self):
         self.assertFalse(is_target_day(datetime.date(2026, 12, 25)))
@@ -68,7 +71,8 @@ class TestTargetCalendar(unittest.TestCase):
         self.assertEqual(add_target_days(datetime.date(2026, 11, 21), 0), datetime.date(2026, 11, 23))
 
 
-class TestPain008(unittest.TestCase):
+@tagged("post_install", "-at_install")
+class TestPain008(BaseCase):
 
     def _parse(self, xml_bytes, version):
         root = etree.fromstring(xml_bytes)

@@ -73,8 +73,8 @@ def check_tests_odoo_runs(addon):
 
 
 def main():
-    problems = [p for addon in addons() for check in (check_external_dependencies, check_tests_imported, check_tests_odoo_runs)
-                for p in check(addon)]
+    checks = (check_external_dependencies, check_tests_imported, check_tests_odoo_runs)
+    problems = [problem for addon in addons() for check in checks for problem in check(addon)]
     for problem in problems:
         sys.stdout.write(problem + "\n")
     return 1 if problems else 0

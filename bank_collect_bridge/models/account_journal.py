@@ -10,7 +10,7 @@ import psycopg2.errors
 import pytz
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import BankCollectError
 from .bank_collect_issue import SELF_CLEARING_KINDS, USER_ACTION_KINDS
@@ -19,6 +19,9 @@ _logger = logging.getLogger(__name__)
 
 CONTEXT_VALIDITY_SECONDS = 2 * 3600
 NIGHTLY_HOUR = 3
+# Who may act on the bank collection of a journal: the accounting administrator, or a user with
+# the full accounting features.
+ACCOUNTANT_GROUPS = ("account.group_account_manager", "account.group_account_user")
 
 
 class AccountJournal(models.Model):
@@ -115,6 +118,22 @@ class AccountJournal(models.Model):
                 "Configuration > Bank Collection.", company=self.company_id.name,
             ))
         return provider
+
+    def _bank_collect_check_caller(self, operation="read"):
+        """Refuse, before any sudo() acts for them, a caller who may not act on these journals:
+        an accountant, with access to every journal given, in the companies of the request.
+        Internal flows (cron, portal contact's checked journal) run as superuser and pass."""
+        if self.env.su:
+            return
+        if not any(self.env.user.has_group(group) for group in ACCOUNTANT_GROUPS):
+            raise AccessError(self.env._("Only accountants can manage the bank collection of journals."))
+        self.check_access(operation)
+        foreign = self.filtered(lambda journal: journal.company_id not in self.env.companies)
+        if foreign:
+            raise AccessError(self.env._(
+                "Journal %(journal)s belongs to company %(company)s, which you are not working in.",
+                journal=foreign[0].display_name, company=foreign[0].company_id.name,
+            ))
 
     def _bank_collect_check_source(self):
         for journal in self:
@@ -289,6 +308,7 @@ class AccountJournal(models.Model):
         """«Synchro»: collect now when the account is known and healthy, else open the connect
         funnel (ir.actions.act_url). Faults are recorded as issues and told in a notification."""
         self.ensure_one()
+        self._bank_collect_check_caller()
         self._bank_collect_check_source()
         provider = self._bank_collect_provider()
         notify = self.env["bank.collect.provider"]._notification
@@ -315,12 +335,14 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_detach(self):
         """Stop collecting this journal; lines already imported stay."""
+        self._bank_collect_check_caller("write")
         self.bank_collect_account_ids.journal_id = False
         self.bank_collect_link_state = "detached"
         return True
 
     def action_bank_collect_generate(self):
         """«Generate statement lines» from the pending transactions (BC-6)."""
+        self._bank_collect_check_caller()
         self._bank_collect_check_source()
         total = 0
         for journal in self:

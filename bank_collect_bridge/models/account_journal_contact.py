@@ -1,7 +1,7 @@
 import logging
 
 from odoo import fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from ..exceptions import BankCollectError
 from .bank_collect_issue import USER_ACTION_KINDS
@@ -80,6 +80,7 @@ class AccountJournal(models.Model):
     def action_bank_collect_attach(self):
         """«To attach»: the contact is invited to connect the bank (e-mail, collaborator in copy),
         or, when the contact's bank is already connected, the collection simply resumes."""
+        self._bank_collect_check_caller()
         self._bank_collect_check_source()
         self._bank_collect_check_contact()
         resumed, invited = self.browse(), self.browse()
@@ -133,9 +134,7 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_send_reauth(self):
         """«Change password»: send the re-authentication e-mail now, the collaborator in copy."""
-        if not any(self.env.user.has_group(group) for group in (
-                "account.group_account_user", "account.group_account_manager")):
-            raise AccessError(self.env._("Only accountants can send e-mails to the contacts of bank journals."))
+        self._bank_collect_check_caller()
         self._bank_collect_check_contact()
         for journal in self:
             if not journal.bank_collect_account_ids:

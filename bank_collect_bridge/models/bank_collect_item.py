@@ -137,7 +137,10 @@ class BankCollectItem(models.Model):
     def action_renew(self):
         """Open the aggregator's funnel on this connection so that its owner logs in again."""
         self.ensure_one()
+        # The funnel is opened with the aggregator's credentials (sudo): check the caller first.
+        self.check_access("read")
         journal = self._journal_for_funnel()
+        journal._bank_collect_check_caller()
         try:
             return journal._bank_collect_connect_action(self.provider_id, item_id=self.remote_id)
         except BankCollectError as error:

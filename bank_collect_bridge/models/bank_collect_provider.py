@@ -204,6 +204,8 @@ class BankCollectProvider(models.Model):
     def action_test_connection(self):
         """Check the API URL and the application credentials; tell the result plainly."""
         self.ensure_one()
+        # The credentials are read with sudo(): only someone who can see this provider tests them.
+        self.check_access("read")
         try:
             self._bank_collect_check_credentials()
         except BankCollectError as error:

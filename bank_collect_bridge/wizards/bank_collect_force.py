@@ -25,6 +25,8 @@ class BankCollectForce(models.TransientModel):
         ])
         if not journals:
             raise UserError(self.env._("No journal is linked to the bank aggregator."))
+        # The collection writes with sudo(): the caller must be allowed on every journal.
+        journals._bank_collect_check_caller()
         messages, failed = [], False
         for journal in journals:
             result = journal._bank_collect_run(min_date=self.date_from, max_date=self.date_to)

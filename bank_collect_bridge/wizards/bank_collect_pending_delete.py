@@ -47,6 +47,8 @@ class BankCollectPendingDelete(models.TransientModel):
         self.ensure_one()
         if self.date_from > self.date_to:
             raise UserError(self.env._("The start date must be before the end date."))
+        # The transactions are changed with sudo(): the caller must be allowed on this journal.
+        self.journal_id._bank_collect_check_caller()
         self.journal_id._bank_collect_lock()
         transactions = self.env["bank.collect.transaction"].sudo().search(self._domain())
         count = len(transactions)

@@ -1,14 +1,14 @@
 {
     "name": "Bank Collection (Bridge)",
     "summary": "Nightly bank transactions from the Bridge aggregator into bank journals",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Bank Collect Addons",
     "maintainers": ["bank-collect-addons"],
     "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "portal", "mail"],
-    "external_dependencies": {"python": ["requests", "urllib3", "psycopg2", "pytz", "werkzeug"]},
+    "external_dependencies": {"python": ["requests", "urllib3", "psycopg2", "pytz", "werkzeug", "markupsafe"]},
     "data": [
         "security/bank_collect_security.xml",
         "security/ir.model.access.csv",

@@ -10,3 +10,4 @@ from . import account_journal
 from . import account_journal_contact
 from . import account_bank_statement
 from . import account_move
+from . import mail_template

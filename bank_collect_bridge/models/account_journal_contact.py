@@ -1,5 +1,7 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
@@ -44,15 +46,30 @@ class AccountJournal(models.Model):
     # ------------------------------------------------------------------
     # Invitation, attach / detach (BC-12)
     # ------------------------------------------------------------------
-    def _bank_collect_portal_url(self):
-        """Link of the e-mails: the contact's bank accounts page, through the signup page while
-        the contact has not chosen a password yet."""
+    def _bank_collect_portal_url(self, with_token=True):
+        """Link of the e-mails: the contact's bank accounts page, through the signup page (with
+        the contact's signup token) while the contact has not chosen a password yet. Without
+        token for every copy that is not the contact's own e-mail."""
         self.ensure_one()
         partner = self.bank_collect_partner_id.sudo()
         path = f"{PORTAL_PATH}?journal={self.id}"
-        if partner.signup_type and partner.user_ids and not any(partner.user_ids.mapped("login_date")):
+        if with_token and partner.user_ids and not any(partner.user_ids.mapped("login_date")):
+            if not partner.signup_type:
+                partner.signup_prepare()
             return partner._get_signup_url_for_action(url=path)[partner.id]
         return f"{self.get_base_url()}{path}"
+
+    def _bank_collect_ensure_portal_access(self):
+        """The contact must be able to open the page the e-mail links to: a contact without a
+        user gets portal access through Odoo's portal wizard (in the journal's company), without
+        Odoo's welcome e-mail since the invitation carries the signup link."""
+        for journal in self:
+            partner = journal.bank_collect_partner_id.sudo()
+            if partner.user_ids:
+                continue
+            lines = partner.with_company(journal.company_id)._bank_collect_portal_wizard_users()
+            for line in lines.filtered(lambda line: not (line.is_portal or line.is_internal)):
+                line.with_context(bank_collect_skip_welcome=True).action_grant_access()
 
     def _bank_collect_check_contact(self):
         for journal in self:
@@ -69,13 +86,26 @@ class AccountJournal(models.Model):
                 ))
 
     def _bank_collect_send_template(self, xmlid, collaborator):
-        """Send the template to the attached contact, the collaborator in copy."""
+        """Send the template to the attached contact alone, at once, keeping no copy: its link
+        may carry the contact's signup token. The journal gets a note with the same text and a
+        link without token, of which the collaborator is notified (their copy)."""
         self.ensure_one()
         template = self.env.ref(xmlid).sudo()
-        template.with_context(
-            bank_collect_url=self._bank_collect_portal_url(),
-            bank_collect_cc=collaborator.email_formatted if collaborator and collaborator.email else "",
-        ).send_mail(self.id)
+        template.with_context(bank_collect_url=self._bank_collect_portal_url())._bank_collect_send_private(
+            self.id, partner=self.bank_collect_partner_id
+        )
+        plain = template.with_context(bank_collect_url=self._bank_collect_portal_url(with_token=False))
+        subject = plain._render_field("subject", [self.id], compute_lang=True)[self.id]
+        body = plain._render_field("body_html", [self.id], compute_lang=True)[self.id]
+        notice = Markup("<p>%s</p>") % self.env._(
+            "E-mail «%(subject)s» sent to %(contact)s. Copy below; the contact's own link may include "
+            "their sign-in token and is sent to them only.",
+            subject=subject, contact=self.bank_collect_partner_id.display_name,
+        )
+        self.sudo().message_post(
+            body=notice + Markup(body or ""), subtype_xmlid="mail.mt_note",
+            partner_ids=collaborator.partner_id.ids if collaborator else [],
+        )
 
     def action_bank_collect_attach(self):
         """«To attach»: the contact is invited to connect the bank (e-mail, collaborator in copy),
@@ -98,6 +128,7 @@ class AccountJournal(models.Model):
                 resumed |= journal
                 continue
             journal.bank_collect_link_state = "to_attach"
+            journal._bank_collect_ensure_portal_access()
             journal._bank_collect_send_template(
                 "bank_collect_bridge.mail_template_bank_collect_invitation", self.env.user
             )
@@ -128,7 +159,19 @@ class AccountJournal(models.Model):
             if connections and not connections._mail_due():
                 return False
             collaborator = journal.bank_collect_collaborator_id
-        journal._bank_collect_send_template("bank_collect_bridge.mail_template_bank_collect_reauth", collaborator)
+        try:
+            with self.env.cr.savepoint():
+                if not automatic:
+                    journal._bank_collect_ensure_portal_access()
+                journal._bank_collect_send_template(
+                    "bank_collect_bridge.mail_template_bank_collect_reauth", collaborator
+                )
+        except UserError as error:
+            if not automatic:
+                raise
+            # A mail server down must not stop the collection: the reminder is tried again later.
+            _logger.warning("bank collection: re-authentication e-mail of journal %s not sent: %s", self.id, error)
+            return False
         connections.reauth_mail_date = fields.Datetime.now()
         return True
 

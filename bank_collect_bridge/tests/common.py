@@ -2,6 +2,7 @@
 pointing at it, a contact owning the bank access and bank journals with IBANs."""
 import datetime
 import re
+from unittest.mock import patch
 from urllib.parse import urljoin
 
 import requests
@@ -10,11 +11,45 @@ from odoo import fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.bank_collect_bridge.bridge.emulator import BridgeEmulator, french_iban
+from odoo.addons.base.models.ir_mail_server import IrMailServer
 
 DEMO_BANK_CODE = 14508
 
 
-class BankCollectEmulatorMixin:
+class _FakeSmtp:
+    def quit(self):
+        return None
+
+
+class SentMailMixin:
+    """Outgoing e-mails captured as the mail server would receive them, in ``self.sent_mails``
+    (every test: nothing reaches a real server, and an e-mail deleted once sent is still read)."""
+
+    def setUp(self):
+        super().setUp()
+        self.sent_mails = []
+        build_email = IrMailServer.build_email
+
+        def capture(server, email_from, email_to, subject, body, **kwargs):
+            self.sent_mails.append({"email_from": email_from, "email_to": email_to, "subject": subject,
+                                    "body": body, **kwargs})
+            return build_email(server, email_from, email_to, subject, body, **kwargs)
+
+        for name, replacement in (
+            ("build_email", capture),
+            ("connect", lambda server, *args, **kwargs: _FakeSmtp()),
+            ("send_email", lambda server, message, *args, **kwargs: message["Message-Id"]),
+        ):
+            patcher = patch.object(IrMailServer, name, replacement)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def _sent_to(self, email, subject_part=""):
+        return [mail for mail in self.sent_mails
+                if any(email in address for address in mail["email_to"]) and subject_part in mail["subject"]]
+
+
+class BankCollectEmulatorMixin(SentMailMixin):
     """Starts one emulator per test class (port 0) and resets it before each test."""
 
     @classmethod

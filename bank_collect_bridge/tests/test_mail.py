@@ -1,4 +1,6 @@
 import datetime
+import re
+from urllib.parse import unquote
 
 from freezegun import freeze_time
 
@@ -32,13 +34,35 @@ class BankCollectMailMixin:
         return journal, item, account
 
     def _mails(self, journal, template_xmlid):
-        subject_start = {
+        """E-mails of the template as sent to the contact (never stored: read at the mail server)."""
+        subject_part = {
             "mail_template_bank_collect_invitation": "connect your bank account",
             "mail_template_bank_collect_reauth": "log in to your bank again",
         }[template_xmlid]
-        return self.env["mail.mail"].search([
-            ("model", "=", "account.journal"), ("res_id", "=", journal.id), ("subject", "ilike", subject_start),
+        return [mail for mail in self._sent_to(self.owner.email, subject_part) if journal.name in mail["subject"]]
+
+    def _link(self, mail):
+        return unquote(re.search(r'href="([^"]+)"', mail["body"]).group(1).replace("&amp;", "&"))
+
+    def _notes(self, journal):
+        """The copies posted on the journal (the collaborator is notified of them)."""
+        return self.env["mail.message"].search([
+            ("model", "=", "account.journal"), ("res_id", "=", journal.id),
+            ("subtype_id", "=", self.env.ref("mail.mt_note").id), ("body", "ilike", "sent to"),
         ])
+
+    def _check_private(self, journal, mail):
+        """Sent to the contact only; the journal keeps a copy without token, the collaborator's."""
+        self.assertEqual(mail["email_to"], [self.owner.email_formatted])
+        self.assertFalse(mail.get("email_cc"))
+        self.assertIn(f"/my/bank-accounts?journal={journal.id}", self._link(mail))
+        note = self._notes(journal)[:1]
+        self.assertTrue(note, "a copy is posted on the journal")
+        self.assertIn(f"/my/bank-accounts?journal={journal.id}", note.body)
+        self.assertNotIn("token=", note.body)
+        self.assertFalse(self.env["mail.message"].search([("body", "ilike", "token=")]), "no message keeps a token")
+        self.assertFalse(self.env["mail.mail"].search([("body_html", "ilike", "token=")]), "no mail keeps a token")
+        return note
 
 
 @tagged("post_install", "-at_install")
@@ -53,12 +77,12 @@ class TestInvitation(BankCollectMailMixin, BankCollectCase):
         self.assertIn("Lucile Bertin", result["params"]["message"])
         self.assertEqual(journal.bank_collect_link_state, "to_attach")
         self.assertEqual(journal.bank_collect_collaborator_id, self.accountant)
-        mail = self._mails(journal, "mail_template_bank_collect_invitation")
-        self.assertEqual(len(mail), 1)
-        self.assertEqual(mail.recipient_ids, self.owner)
-        self.assertIn("claire.compta@example.com", mail.email_cc)
-        self.assertIn(f"/my/bank-accounts?journal={journal.id}", mail.body_html)
-        self.assertIn("Banque Invitation", mail.subject)
+        mails = self._mails(journal, "mail_template_bank_collect_invitation")
+        self.assertEqual(len(mails), 1)
+        note = self._check_private(journal, mails[0])
+        self.assertIn("/web/signup?", self._link(mails[0]), "the new portal user signs up from the link")
+        self.assertTrue(self.owner.user_ids._is_portal(), "the contact got portal access with the invitation")
+        self.assertIn(self.accountant.partner_id, note.partner_ids, "the collaborator gets the copy")
 
     def test_attach_refuses_a_contact_without_email(self):
         journal = self._make_journal("Banque Sans Mail", self._new_iban())
@@ -101,11 +125,10 @@ class TestReauthentication(BankCollectMailMixin, BankCollectCase):
         journal.bank_collect_collaborator_id = self.accountant
         result = journal._bank_collect_run()
         self.assertEqual(result["kind"], "sca_required")
-        mail = self._mails(journal, "mail_template_bank_collect_reauth")
-        self.assertEqual(len(mail), 1)
-        self.assertEqual(mail.recipient_ids, self.owner)
-        self.assertIn("claire.compta@example.com", mail.email_cc)
-        self.assertIn(f"/my/bank-accounts?journal={journal.id}", mail.body_html)
+        mails = self._mails(journal, "mail_template_bank_collect_reauth")
+        self.assertEqual(len(mails), 1)
+        note = self._check_private(journal, mails[0])
+        self.assertIn(self.accountant.partner_id, note.partner_ids, "the collaborator gets the copy")
         connection = journal.bank_collect_account_ids.connection_id
         self.assertEqual(connection.state, "user_action", "the connection's status is recorded")
         self.assertTrue(connection.reauth_mail_date)
@@ -148,7 +171,8 @@ class TestReauthentication(BankCollectMailMixin, BankCollectCase):
         self.assertEqual(result["params"]["title"], "Mail sent")
         mails = self._mails(journal, "mail_template_bank_collect_reauth")
         self.assertEqual(len(mails), 2, "asked by the collaborator: sent even within 3 days")
-        self.assertIn("claire.compta@example.com", mails[0].email_cc)
+        note = self._check_private(journal, mails[1])
+        self.assertIn(self.accountant.partner_id, note.partner_ids, "the collaborator gets the copy")
 
     def test_change_password_needs_a_connected_journal(self):
         journal = self._make_journal("Banque Pas Connectee", self._new_iban())
@@ -166,14 +190,14 @@ class TestMailLanguage(BankCollectMailMixin, BankCollectCase):
         french = self._make_journal("Banque Francaise", self._new_iban())
         self.owner.lang = "fr_FR"
         french.with_user(self.accountant).action_bank_collect_attach()
-        mail = self.env["mail.mail"].search([("model", "=", "account.journal"), ("res_id", "=", french.id)])
-        self.assertIn("connectez votre compte bancaire Banque Francaise", mail.subject)
-        self.assertIn("Connecter mon compte bancaire", mail.body_html)
-        self.assertIn(f"/my/bank-accounts?journal={french.id}", mail.body_html)
+        mail = self._sent_to(self.owner.email, "Banque Francaise")[0]
+        self.assertIn("connectez votre compte bancaire Banque Francaise", mail["subject"])
+        self.assertIn("Connecter mon compte bancaire", mail["body"])
+        self.assertIn(f"/my/bank-accounts?journal={french.id}", self._link(mail))
 
         english = self._make_journal("Banque Anglaise", self._new_iban())
         self.owner.lang = "en_US"
         english.with_user(self.accountant).action_bank_collect_attach()
-        mail = self.env["mail.mail"].search([("model", "=", "account.journal"), ("res_id", "=", english.id)])
-        self.assertIn("connect your bank account Banque Anglaise", mail.subject)
-        self.assertIn("Connect my bank account", mail.body_html)
+        mail = self._sent_to(self.owner.email, "Banque Anglaise")[0]
+        self.assertIn("connect your bank account Banque Anglaise", mail["subject"])
+        self.assertIn("Connect my bank account", mail["body"])

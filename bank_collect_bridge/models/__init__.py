@@ -11,3 +11,4 @@ from . import account_journal_contact
 from . import account_bank_statement
 from . import account_move
 from . import mail_template
+from . import bank_collect_webhook_event

@@ -749,6 +749,9 @@ class AccountJournal(models.Model):
     def _cron_bank_collect_nightly(self):
         """Collect every due journal, one at a time: each is committed on its own so a crash
         loses nothing already collected and one failure never stops the others."""
+        # Webhook events are queued by the webhook (which never writes a journal a collection
+        # locks) and applied here first.
+        self.env["bank.collect.webhook.event"]._bank_collect_process()
         journals = self._bank_collect_due_journals()
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         done, total = 0, len(journals)

@@ -34,6 +34,10 @@ class BankCollectItem(models.Model):
         [("ok", "OK"), ("user_action", "Owner must reconnect"), ("error", "Error")],
         compute="_compute_state", store=True,
     )
+    status_date = fields.Datetime(
+        string="Status known at", readonly=True, copy=False,
+        help="When the status was read from the aggregator or sent by it: an older event changes nothing.",
+    )
     last_refresh = fields.Datetime(string="Last refresh", readonly=True)
     authentication_expires_at = fields.Datetime(string="Authentication ends", readonly=True)
     reauth_mail_date = fields.Datetime(
@@ -71,6 +75,9 @@ class BankCollectItem(models.Model):
             for item in self.sudo().search([("provider_id", "=", provider.id), ("remote_id", "in", list(items))])
         }
         to_create = []
+        # The status was read now: events dated before this no longer change it.
+        now = fields.Datetime.now()
+        unchanged = self.sudo().browse()
         for remote_id, data in items.items():
             vals = {
                 "partner_id": partner.id,
@@ -87,9 +94,12 @@ class BankCollectItem(models.Model):
                     if (item[key].id if key == "partner_id" else item[key]) != value
                 }
                 if changed:
-                    item.write(changed)
+                    item.write({**changed, "status_date": now})
+                else:
+                    unchanged |= item
             else:
-                to_create.append({**vals, "provider_id": provider.id, "remote_id": remote_id})
+                to_create.append({**vals, "provider_id": provider.id, "remote_id": remote_id, "status_date": now})
+        unchanged.write({"status_date": now})
         for item in self.sudo().create(to_create):
             existing[item.remote_id] = item
         return existing

@@ -40,6 +40,13 @@ class TestWebhook(BankCollectEmulatorMixin, HttpCase):
     def _triggers(self):
         return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
 
+    def _queued(self):
+        return self.env["bank.collect.webhook.event"].search([("provider_id", "=", self.provider.id)])
+
+    def _apply_events(self):
+        """What the collection job does first: apply the queued events."""
+        self.env["bank.collect.webhook.event"]._bank_collect_process()
+
     def _logs(self, result):
         return self.env["bank.collect.log"].search([("event", "=", "webhook"), ("result", "=", result)])
 
@@ -52,7 +59,8 @@ class TestWebhook(BankCollectEmulatorMixin, HttpCase):
         self.assertEqual(status, 200)
         self.assertLess(elapsed, 2.0, "the answer does not wait for a collection")
         self.env.invalidate_all()
-        self.assertTrue(self.journal.bank_collect_sync_requested)
+        self.assertFalse(self.journal.bank_collect_sync_requested, "the webhook writes no journal")
+        self.assertEqual(self._queued().mapped("state"), ["pending"], "the event is queued")
         self.assertTrue(self._triggers(), "the collection job is triggered")
         self.assertEqual(len(self._staging(self.journal)), staged, "nothing is collected inside the request")
         log = self._logs("success")
@@ -70,6 +78,7 @@ class TestWebhook(BankCollectEmulatorMixin, HttpCase):
         )
         self.assertEqual(status, 200)
         self.env.invalidate_all()
+        self._apply_events()
         self.assertTrue(self.journal.bank_collect_sync_requested)
 
     def test_bad_signature_changes_nothing(self):
@@ -127,6 +136,8 @@ class TestWebhook(BankCollectEmulatorMixin, HttpCase):
         }
         self.assertEqual(self.emulator.send_webhook(self.url, "item.refreshed", content, "whsec-current"), 200)
         self.env.invalidate_all()
+        self.assertEqual(connection.state, "ok", "recorded by the collection job, not by the request")
+        self._apply_events()
         self.assertEqual(connection.state, "user_action")
         self.assertEqual(connection.status_info, "otp_required")
         self.assertEqual(str(connection.authentication_expires_at), "2030-01-31 10:00:00")
@@ -142,4 +153,5 @@ class TestWebhook(BankCollectEmulatorMixin, HttpCase):
         self.assertTrue(statuses)
         self.assertEqual(set(statuses), {200})
         self.env.invalidate_all()
+        self._apply_events()
         self.assertTrue(self.journal.bank_collect_sync_requested)

@@ -1,8 +1,9 @@
 import logging
+from datetime import timedelta
 
 from werkzeug.exceptions import NotFound
 
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
@@ -12,6 +13,10 @@ from ..exceptions import BankCollectError
 from .main import BankCollectController
 
 _logger = logging.getLogger(__name__)
+
+# Connect sessions a portal user may open per minute (each one is a request to the aggregator).
+CONNECT_RATE_LIMIT = 3
+CONNECT_RATE_INTERVAL = timedelta(minutes=1)
 
 
 def _portal_journals():
@@ -49,6 +54,14 @@ class BankCollectPortal(CustomerPortal):
         })
         return request.render("bank_collect_bridge.portal_my_bank_accounts", values)
 
+    def _bank_collect_rate_limited(self):
+        """Whether the user opened too many connect sessions lately (counted in the connection
+        log, so that every worker sees the same count)."""
+        return request.env["bank.collect.log"].sudo().search_count([
+            ("event", "=", "connect_session"), ("user_id", "=", request.env.uid),
+            ("date", ">=", fields.Datetime.now() - CONNECT_RATE_INTERVAL),
+        ], limit=CONNECT_RATE_LIMIT) >= CONNECT_RATE_LIMIT
+
     @http.route("/my/bank-accounts", type="http", auth="user", website=True, methods=["GET"])
     def portal_my_bank_accounts(self, journal=None, **kw):
         selected = None
@@ -62,6 +75,11 @@ class BankCollectPortal(CustomerPortal):
         """Open the aggregator's funnel for this journal: a new connection, or the connection
         to renew. When the contact's bank is already connected, straight to the account choice."""
         journal = self._bank_collect_journal(journal_id)
+        if self._bank_collect_rate_limited():
+            return self._bank_collect_render(selected=journal, level="warning", message=request.env._(
+                "You started %(count)s bank connections in the last minute: wait a minute before trying again.",
+                count=CONNECT_RATE_LIMIT,
+            ))
         try:
             provider = journal._bank_collect_provider()
             connections = journal.bank_collect_account_ids.connection_id

@@ -25,7 +25,7 @@ fresh=--fresh
 
 cd "$REPO_ROOT"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(bank_collect_bridge sepa_oneoff_portal pos_kiosk_connectic)
+[ ${#targets[@]} -eq 0 ] && targets=(bank_collect_bridge sepa_oneoff_portal pos_kiosk_connectic tests)
 log "running pytest on ${targets[*]}"
 set +e
 PYTHONPATH="$ODOO_SRC:$REPO_ROOT/setup${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \

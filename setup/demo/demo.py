@@ -1,11 +1,14 @@
 """Demo data shared by the three addons; run by setup/odoo_db.py with `env` (superuser).
 
-Idempotent: records are found by login or reference before being created. Then every
-setup/demo/<addon>.py found beside this file runs with the same `env` (and the environment
-variables exported by setup/demo/<addon>.sh).
+Safe to run again on a database an integrator has changed: records are created once (found by login
+or reference first) and existing ones are left as they are. Then every setup/demo/<addon>.py found
+beside this file runs with the same `env` (and the environment variables exported by
+setup/demo/<addon>.sh), each in its own savepoint: a step that fails is reported and undone, the
+others and the server go on.
 """
 import glob
 import os
+import traceback
 
 
 def ensure_user(login, name, groups, **values):
@@ -40,8 +43,20 @@ if not env["account.move"].search_count([("ref", "=", "LOYER-T4-81MARITON")]):
     invoice.action_post()
 
 demo_dir = os.path.dirname(os.path.abspath(__file__))
+failed = []
 for script in sorted(glob.glob(os.path.join(demo_dir, "*.py"))):
-    if os.path.basename(script) != "demo.py":
-        with open(script, encoding="utf-8") as handle:
-            exec(compile(handle.read(), script, "exec"), {"env": env, "__name__": "__demo__", "__file__": script})  # noqa: S102
-print("[setup] demo data ready")
+    if os.path.basename(script) == "demo.py":
+        continue
+    with open(script, encoding="utf-8") as handle:
+        code = compile(handle.read(), script, "exec")
+    try:
+        with env.cr.savepoint():
+            exec(code, {"env": env, "__name__": "__demo__", "__file__": script})  # noqa: S102
+    except Exception as error:  # noqa: BLE001 - a demo step must never keep the server from starting
+        failed.append(os.path.basename(script))
+        traceback.print_exc()
+        print(f"[setup] demo step {os.path.basename(script)} failed and was undone: {error}")
+if failed:
+    print(f"[setup] demo data ready except {', '.join(failed)} (see above); the server starts all the same")
+else:
+    print("[setup] demo data ready")

@@ -1,8 +1,10 @@
 """Demo of pos_kiosk_connectic, run by setup/demo/demo.py with `env` (idempotent).
 
-Points the demo company's kiosk at the local SFTP server started by setup/demo/pos_kiosk_connectic.sh
+Creates the demo company's kiosk on the local SFTP server started by setup/demo/pos_kiosk_connectic.sh
 (host key pinned), gives the accountant the kiosk groups, posts a rent invoice for the second tenant, exports
 the customers file and, on the first run, lets the kiosk simulator pay and imports its payments file.
+On later runs the kiosk is pointed at the local server again (its port changes) only while it is still the
+demo's own (local host, demo user and folders): a kiosk an integrator has changed is left as it is.
 """
 import os
 
@@ -20,17 +22,26 @@ else:
     Journal = env["account.journal"]
     cash = Journal.search([("company_id", "=", company.id), ("type", "=", "cash")], limit=1)
     bank = Journal.search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-    values = {
-        "name": "Automate agence de Nancy", "company_id": company.id, "active": True,
+    server = {
         "sftp_host": "127.0.0.1", "sftp_port": int(port), "sftp_user": os.environ["KIOSK_SFTP_USER"],
-        "sftp_private_key": client_key, "sftp_host_key": host_key, "entity_code": "G001",
-        "journal_cash_id": cash.id, "journal_card_id": bank.id,
+        "sftp_private_key": client_key, "sftp_host_key": host_key,
     }
+    demo_folders = {"path_outbound": "outbound", "path_inbound": "inbound", "path_archive": "archive",
+                    "path_error": "error"}
     kiosk = env["connectic.kiosk"].with_context(active_test=False).search([("company_id", "=", company.id)], limit=1)
-    if kiosk:
-        kiosk.write(values)
+    if not kiosk:
+        kiosk = env["connectic.kiosk"].create({
+            "name": "Automate agence de Nancy", "company_id": company.id, "active": True, "entity_code": "G001",
+            "journal_cash_id": cash.id, "journal_card_id": bank.id, **server, **demo_folders,
+        })
+        demo_own = True
     else:
-        kiosk = env["connectic.kiosk"].create(values)
+        demo_own = (kiosk.sftp_host == server["sftp_host"] and kiosk.sftp_user == server["sftp_user"]
+                    and all(kiosk[field] == folder for field, folder in demo_folders.items()))
+        if demo_own:
+            kiosk.write(server)
+        else:
+            print(f"[setup] kiosk demo: «{kiosk.name}» was set up by hand ({kiosk.sftp_host}), left as it is")
 
     accountant = env["res.users"].search([("login", "=", "comptable")], limit=1)
     groups = (
@@ -56,11 +67,12 @@ else:
             })
             invoice.action_post()
 
-    kiosk.action_export_customers()
-    data_dir = os.environ["KIOSK_SFTP_DATA_DIR"]
-    if not os.listdir(os.path.join(data_dir, "inbound")) and not os.listdir(os.path.join(data_dir, "archive")):
-        with kiosk._sftp() as client:
-            simulator.run(client, outbound=kiosk.path_outbound, inbound=kiosk.path_inbound, count=2)
-        kiosk.action_import_payments()
-    print(f"[setup] kiosk demo ready: SFTP 127.0.0.1:{port}, entity G001, "
+    if demo_own:
+        kiosk.action_export_customers()
+        data_dir = os.environ["KIOSK_SFTP_DATA_DIR"]
+        if not os.listdir(os.path.join(data_dir, "inbound")) and not os.listdir(os.path.join(data_dir, "archive")):
+            with kiosk._sftp() as client:
+                simulator.run(client, outbound=kiosk.path_outbound, inbound=kiosk.path_inbound, count=2)
+            kiosk.action_import_payments()
+    print(f"[setup] kiosk demo ready: SFTP {kiosk.sftp_host}:{kiosk.sftp_port}, entity {kiosk.entity_code}, "
           f"{env['account.payment'].search_count([('connectic_kiosk_id', '=', kiosk.id)])} kiosk receipts")

@@ -8,7 +8,7 @@
     "maintainers": ["bank-collect-addons"],
     "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["paramiko", "pytz", "markupsafe"]},
+    "external_dependencies": {"python": ["paramiko", "pytz", "markupsafe", "reportlab"]},
     "data": [
         "security/connectic_kiosk_security.xml",
         "security/ir.model.access.csv",

@@ -1,7 +1,7 @@
 {
     "name": "One-off SEPA Direct Debit on the Portal",
     "summary": "Customers pay their balance by signing a one-off SEPA direct debit mandate on the portal",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Bank Collect Addons",
@@ -9,7 +9,7 @@
     "website": "https://github.com/bank-collect-addons/odoo-bank-collect",
     "depends": ["account", "portal", "mail"],
     "external_dependencies": {
-        "python": ["schwifty", "sepaxml", "text_unidecode", "lxml", "reportlab", "stdnum", "psycopg2", "markupsafe"],
+        "python": ["schwifty", "sepaxml", "text_unidecode", "lxml", "stdnum", "psycopg2", "markupsafe", "pytz"],
     },
     "data": [
         "security/sepa_oneoff_security.xml",

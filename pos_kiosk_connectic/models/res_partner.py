@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..kiosk.barcode import code128_img_attributes
 from ..kiosk.files import barcode_text
 
 
@@ -43,3 +44,8 @@ class ResPartner(models.Model):
         texts = self._connectic_barcode_texts(self.env.company)
         for partner in self:
             partner.connectic_barcode_text = texts.get(partner.id, False)
+
+    @api.model
+    def _connectic_barcode_img(self, text):
+        """src and style of the <img> of a kiosk barcode on printed documents (PK-7); {} without text."""
+        return code128_img_attributes(text) if text else {}

@@ -50,9 +50,9 @@ class TestKioskExport(KioskCase):
         self.assertEqual(invoice.connectic_barcode_text, "*G001*81MARITON*3817,83*")
         html = self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", invoice.ids)[0].decode()
         self.assertIn("*G001*81MARITON*3817,83*", html)
-        self.assertIn("data:image/png;base64", html)
+        self.assertIn("data:image/svg+xml;base64", html)
         notice = self.env["ir.actions.report"]._render_qweb_html(
             "pos_kiosk_connectic.action_report_payment_notice", self.mariton.ids)[0].decode()
         self.assertIn("*G001*81MARITON*3817,83*", notice)
-        self.assertIn("data:image/png;base64", notice)
+        self.assertIn("data:image/svg+xml;base64", notice)
         self.assertEqual(self.rolin.connectic_barcode_text, "*G001*81ROLINMAR*0,00*")

@@ -7,16 +7,21 @@ import psycopg2
 from odoo import http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
+from odoo.tools import format_amount
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..models.sepa_oneoff_mandate import SepaOneoffRefused
 from ..sepa import bank
 
-FORM_FIELDS = ("civility", "lastname", "firstname", "company_name", "email", "amount", "iban", "bic")
+FORM_FIELDS = ("civility", "lastname", "firstname", "company_name", "email", "amount", "iban", "bic",
+               "street", "zip", "city", "country_code")
+# the debtor's address, required for an account outside the EEA (street, town, country, and the
+# postcode where the country has postcodes); pain.008.001.08 limits
+ADDRESS_FIELDS = ("street", "zip", "city", "country_code")
 REQUIRED_FIELDS = ("lastname", "firstname", "email", "amount", "iban")
 PENDING_KEY = "sepa_oneoff_pending"
-MAX_LENGTH = {"lastname": 70, "firstname": 70, "company_name": 70, "email": 120}
+MAX_LENGTH = {"lastname": 70, "firstname": 70, "company_name": 70, "email": 120, "street": 70, "zip": 16, "city": 35}
 # A plain amount as typed by hand: ASCII digits, optionally grouped by three with spaces (ordinary,
 # no-break or narrow no-break, as French keyboards and copies give them), one decimal comma or
 # point. Decimal() alone would also take 1e3, 1_000, +1000, other scripts' digits, NaN...
@@ -69,7 +74,28 @@ class SepaOneoffPortal(CustomerPortal):
         if values["amount"]:
             self._sepa_oneoff_validate_amount(values, due, errors)
         self._sepa_oneoff_validate_bank(values, errors)
+        self._sepa_oneoff_validate_address(values, errors)
         return values, errors
+
+    def _sepa_oneoff_validate_address(self, values, errors):
+        """Record in ``errors`` what is missing or wrong in the debtor's address."""
+        values["country_code"] = values["country_code"].upper()
+        country = request.env["res.country"].sudo().search([("code", "=", values["country_code"])], limit=1) \
+            if values["country_code"] else None
+        if values["country_code"] and not country:
+            errors["country_code"] = request.env._("Choose a country from the list.")
+        required = bool(values["iban"]) and "iban" not in errors and bank.address_required(values["iban"])
+        # a structured address needs its country; outside the EEA the rulebook needs the whole address
+        needed = ["street", "city", "country_code"] if required else (
+            ["country_code"] if values["street"] or values["city"] else [])
+        if required and (not country or country.zip_required):
+            needed.append("zip")
+        for name in needed:
+            if not values[name] and name not in errors:
+                errors[name] = (
+                    request.env._("Your bank is outside the European Economic Area: your address is required.")
+                    if required else request.env._("This field is required.")
+                )
 
     def _sepa_oneoff_validate_amount(self, values, due, errors):
         """Record in ``errors`` what is wrong with the amount entered, if anything."""
@@ -81,7 +107,10 @@ class SepaOneoffPortal(CustomerPortal):
         elif amount.as_tuple().exponent < -2:  # as typed: 10.000 has three decimals too
             errors["amount"] = request.env._("The amount can have at most 2 decimals.")
         elif float(amount) > due + 0.001:
-            errors["amount"] = request.env._("The amount cannot exceed your balance due (%(due).2f).", due=due)
+            errors["amount"] = request.env._(
+                "The amount cannot exceed your balance due (%(due)s).",
+                due=format_amount(request.env, due, request.env.user.company_id.currency_id),
+            )
 
     def _sepa_oneoff_validate_bank(self, values, errors):
         """Check the IBAN and the BIC (found from the IBAN when left empty): ``values`` get their
@@ -105,13 +134,21 @@ class SepaOneoffPortal(CustomerPortal):
             try:
                 values["bic"] = bank.check_bic(values["bic"], iban or None)
             except bank.BankDataError as error:
-                errors["bic"] = (
-                    request.env._("This BIC does not belong to the country of the IBAN.")
-                    if error.code == "bic_mismatch"
-                    else request.env._("This BIC is not valid (8 or 11 letters and digits, e.g. BNPAFRPPXXX).")
-                )
+                errors["bic"] = self._sepa_oneoff_bic_message(error, iban)
         elif "iban" not in errors:
             errors["bic"] = request.env._("This field is required.")
+
+    def _sepa_oneoff_bic_message(self, error, iban):
+        """The sentence shown next to the BIC for a BankDataError of bank.check_bic."""
+        if error.code == "bic_mismatch":
+            return request.env._("This BIC does not belong to the country of the IBAN.")
+        if error.code == "bic_other_bank":
+            expected = bank.bic_from_iban(iban)
+            return request.env._(
+                "This BIC belongs to another bank than the IBAN's (its bank's BIC is %(bic)s): "
+                "check both, or leave the BIC empty to have it filled from the IBAN.", bic=expected,
+            ) if expected else request.env._("This BIC belongs to another bank than the IBAN's.")
+        return request.env._("This BIC is not valid (8 or 11 letters and digits, e.g. BNPAFRPPXXX).")
 
     def _sepa_oneoff_form_defaults(self, partner, due):
         commercial = partner.commercial_partner_id
@@ -121,6 +158,9 @@ class SepaOneoffPortal(CustomerPortal):
             "lastname": lastname, "firstname": firstname,
             "company_name": commercial.name if commercial.is_company else "",
             "email": partner.email or "", "amount": f"{due:.2f}", "iban": "", "bic": "", "civility": "",
+            # the address the firm knows, to correct if needed
+            "street": commercial.street or "", "zip": commercial.zip or "", "city": commercial.city or "",
+            "country_code": commercial.country_id.code or "",
         }
 
     def _sepa_oneoff_render_form(self, values, errors, company, due, status=200):
@@ -131,6 +171,7 @@ class SepaOneoffPortal(CustomerPortal):
             "sepa_errors": errors,
             "sepa_company": company,
             "sepa_due": due,
+            "sepa_countries": request.env["res.country"].sudo().search([]),
         })
         return request.render("sepa_oneoff_portal.portal_sepa_oneoff_form", page, status=status)
 
@@ -150,6 +191,8 @@ class SepaOneoffPortal(CustomerPortal):
             "sepa_refund_text": mandate_model._sepa_oneoff_refund_text(),
             "sepa_collection_date": mandate_model._sepa_oneoff_collection_date(company),
             "sepa_errors": errors or {},
+            "sepa_country": request.env["res.country"].sudo().search(
+                [("code", "=", pending.get("country_code") or "")], limit=1),
         })
         return request.render("sepa_oneoff_portal.portal_sepa_oneoff_recap", page, status=400 if errors else 200)
 
@@ -214,6 +257,11 @@ class SepaOneoffPortal(CustomerPortal):
             "email": pending["email"],
             "iban": pending["iban"],
             "bic": pending.get("bic") or False,
+            "debtor_street": pending.get("street") or False,
+            "debtor_zip": pending.get("zip") or False,
+            "debtor_city": pending.get("city") or False,
+            "debtor_country_id": request.env["res.country"].sudo().search(
+                [("code", "=", pending.get("country_code") or "")], limit=1).id or False,
             "amount": amount,
             "signed_ip": request.httprequest.remote_addr,
             "signed_user_agent": (request.httprequest.user_agent.string or "")[:500],

@@ -168,6 +168,7 @@ class AccountPayment(models.Model):
                 "iban": bank.compact(mandate.iban),
                 "bic": mandate.bic or "",
                 "description": payment.memo or mandate.name,
+                "address": mandate._sepa_oneoff_pain_address(),
             })
         creditor = {
             "name": company._sepa_oneoff_creditor_name(),

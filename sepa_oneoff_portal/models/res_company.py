@@ -92,7 +92,14 @@ class ResCompany(models.Model):
             if company.sepa_oneoff_creditor_bic:
                 try:
                     bank.check_bic(company.sepa_oneoff_creditor_bic, company.sepa_oneoff_creditor_iban)
-                except bank.BankDataError:
+                except bank.BankDataError as error:
+                    if error.code == "bic_other_bank":
+                        raise ValidationError(self.env._(
+                            "Company %(company)s: the creditor BIC %(bic)s belongs to another bank than the "
+                            "creditor IBAN's (%(expected)s).", company=company.name,
+                            bic=company.sepa_oneoff_creditor_bic,
+                            expected=bank.bic_from_iban(company.sepa_oneoff_creditor_iban) or "?",
+                        )) from None
                     raise ValidationError(self.env._(
                         "Company %(company)s: the creditor BIC %(bic)s is not valid or does not belong to "
                         "the country of the creditor IBAN.", company=company.name, bic=company.sepa_oneoff_creditor_bic,

@@ -1,8 +1,9 @@
 import datetime
 
+import pytz
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
@@ -12,9 +13,9 @@ from ..sepa.target_calendar import add_target_days
 # What the debtor signed: fixed for good once the mandate exists (SO-5, SO-10), whoever asks.
 SIGNED_FIELDS = frozenset({
     "name", "company_id", "partner_id", "civility", "lastname", "firstname", "company_name", "email",
-    "debtor_name", "iban", "bic", "amount", "collection_date", "signed_at", "signed_ip", "signed_user_agent",
-    "signed_user_id", "creditor_name", "creditor_address", "creditor_identifier", "mandate_text",
-    "request_token",
+    "debtor_name", "debtor_street", "debtor_zip", "debtor_city", "debtor_country_id", "iban", "bic", "amount",
+    "collection_date", "signed_at", "signed_place", "signed_ip", "signed_user_agent", "signed_user_id",
+    "creditor_name", "creditor_address", "creditor_identifier", "mandate_text", "request_token",
 })
 # Follow the debit (export, posting, return, cancel): only this module's own steps change them.
 WORKFLOW_FIELDS = frozenset({"state", "payment_id"})
@@ -48,6 +49,12 @@ class SepaOneoffMandate(models.Model):
     company_name = fields.Char(string="Company name", readonly=True)
     email = fields.Char(string="E-mail", readonly=True)
     debtor_name = fields.Char(compute="_compute_debtor_name", store=True, string="Debtor")
+    # the debtor's address as signed: on the mandate, and structured in pain.008.001.08 (required by the
+    # rulebook when the debtor's bank is outside the EEA)
+    debtor_street = fields.Char(string="Debtor street", readonly=True)
+    debtor_zip = fields.Char(string="Debtor postcode", readonly=True)
+    debtor_city = fields.Char(string="Debtor town", readonly=True)
+    debtor_country_id = fields.Many2one("res.country", string="Debtor country", readonly=True)
     iban = fields.Char(string="IBAN", required=True, readonly=True, groups="account.group_account_invoice")
     iban_masked = fields.Char(string="IBAN (masked)", compute="_compute_iban_masked")
     bic = fields.Char(string="BIC", readonly=True)
@@ -64,6 +71,7 @@ class SepaOneoffMandate(models.Model):
     collection_date = fields.Date(readonly=True, help="Due date announced to the debtor in the pre-notification.")
     # proof of signature (kept as shown to the debtor)
     signed_at = fields.Datetime(readonly=True)
+    signed_place = fields.Char(string="Place of signature", readonly=True)
     signed_ip = fields.Char(string="Signed from IP", readonly=True)
     signed_user_agent = fields.Char(string="Signed with browser", readonly=True)
     signed_user_id = fields.Many2one("res.users", string="Signed by portal user", readonly=True, index="btree_not_null")
@@ -144,11 +152,13 @@ class SepaOneoffMandate(models.Model):
             ))
         self.payment_id.filtered(lambda p: p.state == "draft").action_cancel()
         self.sudo().write({"state": "cancelled"})
-        now = fields.Datetime.context_timestamp(self, fields.Datetime.now())
+        now = fields.Datetime.now()
         for mandate in self:
-            mandate.message_post(body=self.env._(
+            # the chatter is read by the firm: its language and time zone, whatever the caller's context
+            local = mandate._sepa_oneoff_company_env()
+            mandate.message_post(body=local._(
                 "Mandate cancelled by %(user)s on %(date)s. Reason: %(reason)s",
-                user=self.env.user.name, date=now.strftime("%Y-%m-%d %H:%M"), reason=reason,
+                user=self.env.user.name, date=mandate._sepa_oneoff_format_datetime(now, local), reason=reason,
             ))
         return True
 
@@ -162,6 +172,41 @@ class SepaOneoffMandate(models.Model):
         self.check_access(operation)
         if self.company_id - self.env.companies:
             raise AccessError(self.env._("These mandates belong to a company you are not working in."))
+
+    # ------------------------------------------------------------------ documents in the reader's language
+    def _sepa_oneoff_tz(self):
+        """The company's time zone: its partner's, else its country's (Europe/Paris for France)."""
+        self.ensure_one()
+        company = self.company_id
+        if company.partner_id.tz:
+            return company.partner_id.tz
+        zones = pytz.country_timezones.get(company.country_id.code or "", [])
+        return zones[0] if zones else "UTC"
+
+    def _sepa_oneoff_company_env(self, partner=None):
+        """An environment in the language of `partner` (else the company's), for texts written from a
+        cron or an RPC call that carries no language."""
+        self.ensure_one()
+        lang = (partner and partner.lang) or self.company_id.partner_id.lang or self.env.lang or "en_US"
+        return self.with_context(lang=lang, tz=self._sepa_oneoff_tz()).env
+
+    def _sepa_oneoff_format_datetime(self, value, env=None):
+        """A UTC datetime as the company's local date and time, in `env`'s language (07/12/2026 14:05)."""
+        env = env or self.env
+        return tools.format_datetime(env, value, tz=self._sepa_oneoff_tz(), dt_format="short")
+
+    def _sepa_oneoff_debtor_address_lines(self):
+        self.ensure_one()
+        town = " ".join(filter(None, (self.debtor_zip, self.debtor_city)))
+        return [line for line in (self.debtor_street, town, self.debtor_country_id.name) if line]
+
+    def _sepa_oneoff_pain_address(self):
+        """The debtor's address for the pain.008 file, or None when none was signed."""
+        self.ensure_one()
+        if not self.debtor_country_id:
+            return None
+        return {"street": self.debtor_street or "", "postcode": self.debtor_zip or "",
+                "town": self.debtor_city or "", "country": self.debtor_country_id.code}
 
     # ------------------------------------------------------------------ signature rules (SO-3, SO-10)
     @api.model
@@ -195,7 +240,8 @@ class SepaOneoffMandate(models.Model):
         due = commercial._sepa_oneoff_balance_due(company)
         if float_compare(amount, due, precision_rounding=company.currency_id.rounding) > 0:
             raise SepaOneoffRefused(self.env._(
-                "The amount cannot exceed your balance due (%(due).2f).", due=due,
+                "The amount cannot exceed your balance due (%(due)s).",
+                due=tools.format_amount(self.env, due, company.currency_id),
             ), field="amount")
         if user and self._sepa_oneoff_rate_limit_reached(user, company):
             raise SepaOneoffRefused(self.env._(
@@ -248,6 +294,9 @@ class SepaOneoffMandate(models.Model):
             "creditor_identifier": company.sepa_creditor_identifier,
             "collection_date": self._sepa_oneoff_collection_date(company),
             "signed_at": fields.Datetime.now(),
+            # signed online: the place is the debtor's town as given, else the customer's
+            "signed_place": values.get("signed_place") or values.get("debtor_city")
+            or self.env["res.partner"].browse(values["partner_id"]).commercial_partner_id.city or False,
             "mandate_text": "\n\n".join((
                 self._sepa_oneoff_authorisation_text(creditor_name), self._sepa_oneoff_refund_text(),
             )),
@@ -303,14 +352,18 @@ class SepaOneoffMandate(models.Model):
         for mandate in self.sudo():
             user = mandate.company_id.sepa_oneoff_user_id or mandate.partner_id.commercial_partner_id.user_id
             if user:
+                # written in the language of the user who will read it (a portal request carries the
+                # customer's language, the nightly cron none)
+                local = mandate._sepa_oneoff_company_env(user.partner_id)
                 mandate.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
-                    summary=self.env._("One-off direct debit signed: %(rum)s", rum=mandate.name),
-                    note=Markup("<p>%s</p>") % self.env._(
-                        "%(debtor)s signed a one-off direct debit of %(amount)s %(currency)s, due on %(date)s.",
-                        debtor=mandate.debtor_name, amount=mandate.amount,
-                        currency=mandate.currency_id.name, date=mandate.collection_date,
+                    summary=local._("One-off direct debit signed: %(rum)s", rum=mandate.name),
+                    note=Markup("<p>%s</p>") % local._(
+                        "%(debtor)s signed a one-off direct debit of %(amount)s, due on %(date)s.",
+                        debtor=mandate.debtor_name,
+                        amount=tools.format_amount(local, mandate.amount, mandate.currency_id),
+                        date=tools.format_date(local, mandate.collection_date),
                     ),
                 )
             # the signed mandate is kept on the record as proof and sent to the debtor
@@ -328,27 +381,8 @@ class SepaOneoffMandate(models.Model):
                 )
 
     def _sepa_oneoff_mandate_pdf(self):
-        """The signed mandate as PDF: Odoo's QWeb report when wkhtmltopdf is available, otherwise
-        the same content drawn with reportlab."""
+        """The signed mandate as PDF: Odoo's QWeb report printed by wkhtmltopdf (installed by setup),
+        in the debtor's language. The one rendering of the mandate, for the debtor and the evidence."""
         self.ensure_one()
-        report = self.env["ir.actions.report"]
-        if report.get_wkhtmltopdf_state() == "ok":
-            return report._render_qweb_pdf("sepa_oneoff_portal.action_report_sepa_oneoff_mandate", self.ids)[0]
-        from ..report.mandate_pdf import render_mandate_pdf
-        return render_mandate_pdf(self.env._("SEPA Direct Debit Mandate"), self._sepa_oneoff_summary_rows(),
-                                  (self.mandate_text or "").split("\n\n"))
-
-    def _sepa_oneoff_summary_rows(self):
-        self.ensure_one()
-        return [
-            (self.env._("Creditor"), f"{self.creditor_name} {self.creditor_address or ''}".strip()),
-            (self.env._("Creditor identifier (ICS)"), self.creditor_identifier or ""),
-            (self.env._("Debtor"), self.debtor_name or ""),
-            (self.env._("IBAN"), self.iban_masked),
-            (self.env._("BIC"), self.bic or ""),
-            (self.env._("Mandate reference (RUM)"), self.name),
-            (self.env._("Payment type"), self.env._("One-off payment")),
-            (self.env._("Amount"), f"{self.amount:.2f} {self.currency_id.name}"),
-            (self.env._("Collection date"), str(self.collection_date or "")),
-            (self.env._("Signed at"), f"{self.signed_at} UTC"),
-        ]
+        return self.env["ir.actions.report"]._render_qweb_pdf(
+            "sepa_oneoff_portal.action_report_sepa_oneoff_mandate", self.ids)[0]

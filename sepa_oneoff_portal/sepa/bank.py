@@ -18,6 +18,14 @@ SEPA_IBAN_COUNTRIES = frozenset(
     # territories with their own IBAN prefix (French overseas, Crown dependencies, Aland)
     "AX BL GF GG GP IM JE MF MQ PM RE YT".split()
 )
+# IBAN country codes of the European Economic Area (EU, Iceland, Liechtenstein, Norway) with the EU's
+# outermost regions that have their own IBAN prefix. A debit from an account outside the EEA (GB, CH,
+# MC, SM, AD, VA, the Crown dependencies, Saint-Barthélemy, Saint-Pierre-et-Miquelon...) must carry the
+# debtor's address (EPC rulebook).
+EEA_IBAN_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO "
+    "AX GF GP MQ RE YT MF".split()
+)
 # A BIC's country may differ from the IBAN's inside these groups (same banking system).
 _COUNTRY_GROUPS = (
     frozenset("FR GF GP MQ RE YT PM BL MF MC".split()),
@@ -30,7 +38,8 @@ _BIC_02 = re.compile(r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
 
 class BankDataError(ValueError):
     """A bank datum is wrong; `code` says what (iban_invalid, iban_outside_sepa, bic_invalid,
-    bic_mismatch, bic_required, ics_invalid)."""
+    bic_mismatch (another country), bic_other_bank (another bank than the IBAN's), bic_required,
+    ics_invalid)."""
 
     def __init__(self, code, detail=""):
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -81,7 +90,25 @@ def check_bic(value, iban=None):
         raise BankDataError("bic_invalid", type(error).__name__) from None
     if iban and not _same_banking_country(bic.country_code, compact(iban)[:2]):
         raise BankDataError("bic_mismatch", f"{bic.country_code}/{compact(iban)[:2]}")
+    if iban:
+        institutions = bank_institutions(iban)
+        # the bank is known from the IBAN's bank code: the BIC must be one of that bank's (any
+        # branch: the registry lists several branch BICs per bank code, and some French entries are
+        # approximate, so only the institution code, the BIC's first 4 letters, is compared)
+        if institutions and bic.compact[:4] not in institutions:
+            raise BankDataError("bic_other_bank", f"{bic.compact[:4]}/{'/'.join(sorted(institutions))}")
     return str(bic.compact)
+
+
+def bank_institutions(iban):
+    """Institution codes (first 4 letters of the BIC) of the bank the IBAN's bank code belongs to,
+    from schwifty's registry; empty when the bank is unknown (only the country can be checked then)."""
+    try:
+        account = IBAN(compact(iban), validate_bban=True)
+        candidates = BIC.candidates_from_bank_code(account.country_code, account.bank_code)
+    except (SchwiftyException, KeyError, ValueError):
+        return frozenset()
+    return frozenset(str(candidate)[:4] for candidate in candidates)
 
 
 def is_swift_compliant_bic(value):
@@ -102,3 +129,8 @@ def mask_iban(iban):
     """The IBAN as shown once a mandate is signed: only its last 4 characters."""
     iban = compact(iban)
     return f"**** {iban[-4:]}" if iban else ""
+
+
+def address_required(iban):
+    """True when a debit from this IBAN must carry the debtor's address (account outside the EEA)."""
+    return compact(iban)[:2] not in EEA_IBAN_COUNTRIES

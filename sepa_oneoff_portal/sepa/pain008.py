@@ -111,7 +111,8 @@ def build_pain008(creditor, debits, version, message_id, today=None, validate_xs
 
     creditor: name, iban, bic (optional), creditor_id, address (street, postcode, town, country).
     debits: dicts with end_to_end_id, mandate_id, mandate_date, collection_date (datetime.date),
-    amount_cents (int), name, iban, bic (optional), description.
+    amount_cents (int), name, iban, bic (optional), description, address (optional, as the creditor's:
+    structured in .08).
     The inputs are never modified.
     """
     if version not in PAIN_VERSIONS:
@@ -153,6 +154,9 @@ def build_pain008(creditor, debits, version, message_id, today=None, validate_xs
             "description": epc_text(debit.get("description"), 140) or debit["mandate_id"],
             "endtoend_id": debit["end_to_end_id"],
         }
+        address = _address(debit.get("address"), version)
+        if address:
+            payment["address"] = address
         bic = debit.get("bic") or ""
         # .02 forbids digits in the first 6 BIC characters: go IBAN-only (NOTPROVIDED) then
         if bic and (version != "pain.008.001.02" or is_swift_compliant_bic(bic)):

@@ -30,6 +30,8 @@ class TestBackOffice(SepaOneoffCommon, TransactionCase):
             ({"sepa_creditor_identifier": "FR73ZZZ123456"}, "creditor identifier"),
             ({"sepa_oneoff_creditor_iban": "FR1420041010050500013M02607"}, "creditor IBAN"),
             ({"sepa_oneoff_creditor_bic": "COBADEFFXXX"}, "creditor BIC"),
+            # a French BIC of another bank than La Banque Postale's IBAN
+            ({"sepa_oneoff_creditor_bic": "BNPAFRPP"}, r"another bank than the creditor IBAN's \(PSSTFRPP\)"),
             ({"sepa_oneoff_creditor_bic": False}, "Creditor BIC"),
             ({"sepa_oneoff_lead_days": -1}, "lead time"),
         ]

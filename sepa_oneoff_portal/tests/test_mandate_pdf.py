@@ -1,10 +1,11 @@
 import io
+import unittest
 
 from PyPDF2 import PdfReader
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
-
-from odoo.addons.sepa_oneoff_portal.report.mandate_pdf import render_mandate_pdf
+from odoo.tools import format_date
 
 from .common import DEMO_IBAN, SepaOneoffCommon
 
@@ -16,34 +17,50 @@ def pdf_text(data):
 @tagged("post_install", "-at_install")
 class TestMandatePdf(SepaOneoffCommon, TransactionCase):
     """The signed mandate sent to the debtor and kept as proof (SO-5): Odoo's QWeb report printed by
-    wkhtmltopdf, or the same content drawn with reportlab where wkhtmltopdf is missing."""
+    wkhtmltopdf, with the minimum content of the rulebook, in the debtor's language."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_sepa_oneoff()
+        if cls.env["ir.actions.report"].get_wkhtmltopdf_state() != "ok":
+            raise unittest.SkipTest("wkhtmltopdf is not installed (setup/install.sh installs it)")
 
-    def _assert_mandate_content(self, mandate, text):
-        flat = " ".join(text.split())
-        for expected in (mandate.name, "FR72ZZZ123456", "**** 0189", "65.63 EUR", mandate.debtor_name,
-                         "Syndicat des copropriétaires Gilbert", str(mandate.collection_date)):
-            self.assertIn(expected, flat)
-        self.assertNotIn(DEMO_IBAN, flat.replace(" ", ""))
-
-    def test_qweb_report_printed_by_wkhtmltopdf(self):
-        if self.env["ir.actions.report"].get_wkhtmltopdf_state() != "ok":
-            self.skipTest("wkhtmltopdf is not installed (setup/install.sh installs it)")
-        mandate = self._sepa_sign(amount=65.63)
+    def _pdf(self, mandate):
         # Odoo returns the report's HTML instead of a PDF in test mode unless asked for the real thing
         pdf = mandate.with_context(force_report_rendering=True)._sepa_oneoff_mandate_pdf()
         self.assertTrue(pdf.startswith(b"%PDF"))
-        self._assert_mandate_content(mandate, pdf_text(pdf))
+        return " ".join(pdf_text(pdf).split())
 
-    def test_reportlab_fallback(self):
-        mandate = self._sepa_sign(amount=65.63)
-        pdf = render_mandate_pdf("SEPA Direct Debit Mandate", mandate._sepa_oneoff_summary_rows(),
-                                 mandate.mandate_text.split("\n\n"))
-        self.assertTrue(pdf.startswith(b"%PDF"))
-        text = pdf_text(pdf)
-        self._assert_mandate_content(mandate, text)
-        self.assertIn("SEPA Direct Debit Mandate", text)
+    def _sign_with_address(self):
+        return self._sepa_sign(amount=65.63, debtor_street="3 place Stanislas", debtor_zip="54000",
+                               debtor_city="Nancy", debtor_country_id=self.env.ref("base.fr").id)
+
+    def test_minimum_content(self):
+        mandate = self._sign_with_address()
+        text = self._pdf(mandate)
+        for expected in ("SEPA Direct Debit Mandate", mandate.name, "One-off payment",
+                         "Syndicat des copropriétaires Gilbert", "12 rue des Carmes", "FR72ZZZ123456",
+                         mandate.debtor_name, "3 place Stanislas", "54000 Nancy", "AGRIFRPPXXX",
+                         "Place and date of signature", "you authorise", "within 8 weeks"):
+            self.assertIn(expected, text)
+        # the debtor's own copy and the creditor's evidence carry the full IBAN
+        self.assertIn(DEMO_IBAN, text.replace(" ", ""))
+        self.assertNotIn("**** 0189", text)
+        self.assertEqual(mandate.signed_place, "Nancy")
+
+    def test_french_dates_amounts_and_paris_time(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["sepa_oneoff_portal"], ["fr_FR"], overwrite=True)
+        self.customer.lang = "fr_FR"
+        self.company.partner_id.tz = False  # the company's country gives Europe/Paris
+        mandate = self._sign_with_address()
+        text = self._pdf(mandate)
+        self.assertIn("Mandat de prélèvement SEPA", text)
+        self.assertIn("65,63 €", text)
+        french = self.env(context={"lang": "fr_FR"})
+        self.assertIn(format_date(french, mandate.collection_date), text)
+        self.assertRegex(format_date(french, mandate.collection_date), r"^\d{2}/\d{2}/\d{4}$")
+        local = fields.Datetime.context_timestamp(mandate.with_context(tz="Europe/Paris"), mandate.signed_at)
+        self.assertIn(local.strftime("%d/%m/%Y %H:%M"), text)
+        self.assertIn("Europe/Paris", text)

@@ -1,5 +1,9 @@
+import base64
 import re
 
+from lxml import etree
+
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from .common import DEMO_IBAN, SepaOneoffCommon
@@ -66,6 +70,7 @@ class TestPortalHttp(SepaOneoffCommon, HttpCase):
             ({"iban": "NC8614889000000001234567800"}, "iban", "outside the SEPA"),
             ({"iban": "TR330006100519786457841326"}, "iban", "outside the SEPA"),
             ({"bic": "COBADEFFXXX"}, "bic", "does not belong"),
+            ({"bic": "BNPAFRPP"}, "bic", "another bank than the IBAN"),  # a Crédit Agricole IBAN
             ({"bic": "XX"}, "bic", "not valid"),
             ({"amount": "0"}, "amount", "greater than zero"),
             ({"amount": "-5"}, "amount", "greater than zero"),
@@ -97,6 +102,39 @@ class TestPortalHttp(SepaOneoffCommon, HttpCase):
         response = self.url_open("/my/sepa-oneoff/sign", data={"csrf_token": "forged", "token": token, "accept": "1"})
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self._mandates())
+
+    def test_address_required_outside_the_eea_and_signed_in_the_file(self):
+        """A British account: street, postcode, town and country are required (EPC rulebook), signed with
+        the mandate and sent as a structured address in pain.008.001.08."""
+        uk_iban = "GB33BUKB20201555555555"
+        refused = self._form(iban=uk_iban, street="", zip="", city="", country_code="")
+        self.assertEqual(refused.status_code, 400)
+        for field in ("street", "zip", "city", "country_code"):
+            self.assertIn("European Economic Area", self._field_error(refused, field) or "", field)
+        self.assertIn("BUKBGB22", refused.text)  # what was typed or derived is kept
+        # a French account needs no address
+        self.assertEqual(self._form(street="", zip="", city="", country_code="").status_code, 200)
+        recap = self._form(iban=uk_iban, street="10 Downing Street", zip="SW1A 2AA", city="London",
+                           country_code="GB")
+        self.assertEqual(recap.status_code, 200)
+        self.assertIn("10 Downing Street, SW1A 2AA London, United Kingdom", recap.text)
+        token = TOKEN.search(recap.text).group(1)
+        self.url_open("/my/sepa-oneoff/sign", data={"csrf_token": self._csrf(), "token": token, "accept": "1"})
+        mandate = self._mandates()
+        self.assertEqual(
+            (mandate.debtor_street, mandate.debtor_zip, mandate.debtor_city, mandate.debtor_country_id.code),
+            ("10 Downing Street", "SW1A 2AA", "London", "GB"),
+        )
+        self.assertEqual(mandate.signed_place, "London")
+        with self.assertRaisesRegex(UserError, "debtor_city"):
+            mandate.sudo().debtor_city = "Paris"  # signed: fixed for good
+        self.company.sepa_pain_version = "pain.008.001.08"
+        mandate.payment_id.with_user(self.accountant).action_sepa_oneoff_export()  # validated against the XSDs
+        root = etree.fromstring(base64.b64decode(mandate.payment_id.sepa_oneoff_batch_id.xml_file))
+        ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
+        address = root.find(".//p:DrctDbtTxInf/p:Dbtr/p:PstlAdr", ns)
+        self.assertEqual([(child.tag.split("}")[1], child.text) for child in address],
+                         [("StrtNm", "10 Downing Street"), ("PstCd", "SW1A 2AA"), ("TwnNm", "London"), ("Ctry", "GB")])
 
     def test_sign_once_even_when_submitted_twice(self):
         recap = self._form(bic="")

@@ -363,7 +363,8 @@ class TestConcurrentSignatures(BaseCase):
                 thread.start()
             for thread in threads:
                 thread.join(120)
-        self.assertEqual(sorted(outcomes)[0], "refused: The amount cannot exceed your balance due (0.00).", outcomes)
+        self.assertEqual(sorted(outcomes)[0],
+                         "refused: The amount cannot exceed your balance due (0.00\N{NO-BREAK SPACE}€).", outcomes)
         self.assertEqual(sorted(outcomes)[1], "signed", outcomes)
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

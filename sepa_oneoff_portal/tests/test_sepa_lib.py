@@ -52,6 +52,25 @@ class TestBankData(BaseCase):
         self.assertEqual(caught.exception.code, "bic_invalid")
         self.assertFalse(bank.is_swift_compliant_bic("A1RIFRPP"))
 
+    def test_bic_of_the_ibans_bank(self):
+        """Where the IBAN's bank is known, the BIC must be that bank's (any branch); where it is not,
+        the country check is all there is."""
+        banque_postale = "FR1420041010050500013M02606"
+        with self.assertRaises(bank.BankDataError) as caught:
+            bank.check_bic("BNPAFRPP", banque_postale)
+        self.assertEqual(caught.exception.code, "bic_other_bank")
+        self.assertEqual(bank.check_bic("PSSTFRPPPAR", banque_postale), "PSSTFRPPPAR")  # a branch
+        self.assertEqual(bank.check_bic("PSSTFRPP", banque_postale), "PSSTFRPP")
+        with self.assertRaises(bank.BankDataError) as caught:
+            bank.check_bic("DEUTDEFF", "DE89370400440532013000")  # Commerzbank's bank code
+        self.assertEqual(caught.exception.code, "bic_other_bank")
+        # a Swiss bank code schwifty does not know: any Swiss BIC passes, a French one does not
+        self.assertFalse(bank.bank_institutions("CH9300762011623852957"))
+        self.assertEqual(bank.check_bic("UBSWCHZH80A", "CH9300762011623852957"), "UBSWCHZH80A")
+        with self.assertRaises(bank.BankDataError) as caught:
+            bank.check_bic("BNPAFRPP", "CH9300762011623852957")
+        self.assertEqual(caught.exception.code, "bic_mismatch")
+
     def test_creditor_identifier(self):
         self.assertEqual(bank.check_creditor_identifier("fr72 zzz 123456"), "FR72ZZZ123456")
         with self.assertRaises(bank.BankDataError):

@@ -45,6 +45,26 @@ registry.category("web_tour.tours").add("sepa_oneoff_portal_tour", {
             trigger: "input[name='bic']:value(AGRIFRPPXXX)",
         },
         {
+            content: "Type the street of the debtor's address",
+            trigger: "input[name='street']",
+            run: "edit 3 place Stanislas",
+        },
+        {
+            content: "Type the postcode",
+            trigger: "input[name='zip']",
+            run: "edit 54000",
+        },
+        {
+            content: "Type the town",
+            trigger: "input[name='city']",
+            run: "edit Nancy",
+        },
+        {
+            content: "Choose the country",
+            trigger: "select[name='country_code']",
+            run: "select FR",
+        },
+        {
             content: "Continue to the mandate",
             trigger: "button.o_sepa_oneoff_submit",
             run: "click",
@@ -57,6 +77,10 @@ registry.category("web_tour.tours").add("sepa_oneoff_portal_tour", {
         {
             content: "with the amount",
             trigger: ".o_sepa_oneoff_recap .o_sepa_oneoff_amount:contains(65.63)",
+        },
+        {
+            content: "with the debtor's address",
+            trigger: ".o_sepa_oneoff_recap .o_sepa_oneoff_address:contains(3 place Stanislas, 54000 Nancy)",
         },
         {
             content: "Tick the signature box",

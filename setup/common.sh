@@ -152,12 +152,14 @@ ensure_postgres() {
 }
 
 # System packages the tests and the demo need: a browser for tours, sshd for the kiosk's SFTP server,
-# wkhtmltopdf for Odoo's PDF reports (the signed SEPA mandate).
+# wkhtmltopdf for Odoo's PDF reports (the signed SEPA mandate), and to read a printed kiosk barcode
+# back as a scanner would: pdftoppm (rasterises the PDF) and zbarimg (decodes it).
 ensure_system_packages() {
-    local wanted=(git chromium openssh-server openssh-client wkhtmltopdf)
+    local wanted=(git chromium openssh-server openssh-client wkhtmltopdf poppler-utils zbar-tools)
     apt_install "${wanted[@]}"
     command -v chromium >/dev/null || die "chromium not found after install"
     [ -x /usr/sbin/sshd ] || die "/usr/sbin/sshd not found after install"
+    command -v zbarimg >/dev/null && command -v pdftoppm >/dev/null || die "zbarimg or pdftoppm not found after install"
 }
 
 find_python311() {

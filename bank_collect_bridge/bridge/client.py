@@ -279,6 +279,21 @@ class BridgeClient:
             params["max_date"] = format_date(max_date)
         return self._iter_pages(const.PATH_TRANSACTIONS, params, user_uuid=user_uuid)
 
+    def transactions_page(self, user_uuid, *, account_id, cursor=None, since=None, min_date=None, max_date=None,
+                          limit=const.PAGE_LIMIT):
+        """One page of transactions: (resources, cursor of the next page or None). A collection
+        that keeps the cursor can resume after a crash where it stopped."""
+        if cursor:
+            return self._get_page(const.PATH_TRANSACTIONS, cursor, None, user_uuid=user_uuid)
+        params = {"limit": min(int(limit), const.PAGE_LIMIT), "account_id": account_id}
+        if since:
+            params["since"] = format_datetime(since)
+        if min_date:
+            params["min_date"] = format_date(min_date)
+        if max_date:
+            params["max_date"] = format_date(max_date)
+        return self._get_page(const.PATH_TRANSACTIONS, const.PATH_TRANSACTIONS, params, user_uuid=user_uuid)
+
     def get_transaction(self, user_uuid, transaction_id):
         return self._user_call(user_uuid, "GET", f"{const.PATH_TRANSACTIONS}/{transaction_id}")
 
@@ -287,26 +302,31 @@ class BridgeClient:
         """Resources of a list endpoint, following `pagination.next_uri` until it is empty."""
         next_path, next_params = path, params
         while next_path:
-            if user_uuid is None:
-                page = self._call("GET", next_path, params=next_params)
-            else:
-                page = self._user_call(user_uuid, "GET", next_path, params=next_params)
-            resources = page.get("resources") if isinstance(page, dict) else None
-            pagination = page.get("pagination") if isinstance(page, dict) else None
-            if not isinstance(resources, list) or not isinstance(pagination or {}, dict):
-                raise BridgeResponseError(
-                    f"Bridge returned an unexpected list answer for {path}", code="malformed_response",
-                    method="GET", path=path)
+            resources, next_uri = self._get_page(path, next_path, next_params, user_uuid=user_uuid)
             yield from resources
-            next_uri = (pagination or {}).get("next_uri")
-            # Some documentation examples show the string "null" instead of JSON null.
-            if not next_uri or next_uri == "null":
-                break
-            if not isinstance(next_uri, str) or not next_uri.startswith("/"):
-                raise BridgeResponseError(
-                    f"Bridge returned an unexpected next page address for {path}", code="malformed_response",
-                    method="GET", path=path)
             next_path, next_params = next_uri, None
+
+    def _get_page(self, path, page_path, params, user_uuid=None):
+        """One page of a list endpoint: (resources, next page address or None)."""
+        if user_uuid is None:
+            page = self._call("GET", page_path, params=params)
+        else:
+            page = self._user_call(user_uuid, "GET", page_path, params=params)
+        resources = page.get("resources") if isinstance(page, dict) else None
+        pagination = page.get("pagination") if isinstance(page, dict) else None
+        if not isinstance(resources, list) or not isinstance(pagination or {}, dict):
+            raise BridgeResponseError(
+                f"Bridge returned an unexpected list answer for {path}", code="malformed_response",
+                method="GET", path=path)
+        next_uri = (pagination or {}).get("next_uri")
+        # Some documentation examples show the string "null" instead of JSON null.
+        if not next_uri or next_uri == "null":
+            return resources, None
+        if not isinstance(next_uri, str) or not next_uri.startswith("/"):
+            raise BridgeResponseError(
+                f"Bridge returned an unexpected next page address for {path}", code="malformed_response",
+                method="GET", path=path)
+        return resources, next_uri
 
     def _user_call(self, user_uuid, method, path, **kwargs):
         """Call with the user's bearer token; on 401 renew the token once and call again."""

@@ -3,22 +3,29 @@ import hmac
 import logging
 import threading
 import time
-from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2.errors
 import pytz
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import BankCollectError
 from .bank_collect_issue import SELF_CLEARING_KINDS, USER_ACTION_KINDS
+from .bank_collect_transaction import GENERATE_BATCH
 
 _logger = logging.getLogger(__name__)
 
 CONTEXT_VALIDITY_SECONDS = 2 * 3600
 NIGHTLY_HOUR = 3
+# Rows of a page of the aggregator (the client asks for its largest pages).
+PAGE_ROWS = 500
+# A click collects inline up to this many rows (one page); a larger collection goes to the background.
+INLINE_ROWS = 500
+# Time a background run spends before handing over to its next trigger, well within Odoo's
+# default limits (120 s real time) on a loaded machine.
+BACKGROUND_SECONDS = 40
 # Who may act on the bank collection of a journal: the accounting administrator, or a user with
 # the full accounting features.
 ACCOUNTANT_GROUPS = ("account.group_account_manager", "account.group_account_user")
@@ -75,6 +82,26 @@ class AccountJournal(models.Model):
         readonly=True, copy=False, help="Collect at the next run of the collection job."
     )
     bank_collect_balance_difference = fields.Float(string="Balance difference", readonly=True, copy=False)
+    bank_collect_opening_balance = fields.Float(
+        string="Opening balance (bank)", readonly=True, copy=False,
+        help="Bank balance before the first collected transaction: the first statement starts there.",
+    )
+    # Progress of the running collection (BC-4), committed chunk after chunk.
+    bank_collect_progress_state = fields.Selection(
+        [("fetch", "Fetching transactions"), ("generate", "Creating statement lines"), ("done", "Done")],
+        string="Collection", readonly=True, copy=False,
+    )
+    bank_collect_progress_fetched = fields.Integer(string="Transactions fetched", readonly=True, copy=False)
+    bank_collect_progress_new = fields.Integer(string="Transactions stored", readonly=True, copy=False)
+    bank_collect_progress_updated = fields.Integer(readonly=True, copy=False)
+    bank_collect_progress_deleted = fields.Integer(readonly=True, copy=False)
+    bank_collect_progress_lines = fields.Integer(string="Lines created", readonly=True, copy=False)
+    bank_collect_progress_total = fields.Integer(readonly=True, copy=False)
+    bank_collect_progress = fields.Integer(string="Progress (%)", compute="_compute_bank_collect_progress")
+    bank_collect_first_run = fields.Boolean(readonly=True, copy=False)
+    bank_collect_requested_by = fields.Many2one("res.users", readonly=True, copy=False)
+    bank_collect_forced_from = fields.Date(readonly=True, copy=False)
+    bank_collect_forced_to = fields.Date(readonly=True, copy=False)
     bank_collect_pending_count = fields.Integer(compute="_compute_bank_collect_pending_count")
     bank_collect_issue_count = fields.Integer(compute="_compute_bank_collect_pending_count")
 
@@ -94,6 +121,18 @@ class AccountJournal(models.Model):
             journal.bank_collect_pending_count = pending.get(journal, 0)
             journal.bank_collect_issue_count = issues.get(journal, 0)
 
+    @api.depends("bank_collect_progress_state", "bank_collect_progress_lines", "bank_collect_progress_total")
+    def _compute_bank_collect_progress(self):
+        for journal in self:
+            if journal.bank_collect_progress_state == "generate" and journal.bank_collect_progress_total:
+                # Fetching counts for the first tenth: the number of lines is known only then.
+                share = journal.bank_collect_progress_lines / journal.bank_collect_progress_total
+                journal.bank_collect_progress = 10 + int(90 * share)
+            elif journal.bank_collect_progress_state == "fetch":
+                journal.bank_collect_progress = 5
+            else:
+                journal.bank_collect_progress = 100 if journal.bank_collect_progress_state else 0
+
     def _fill_bank_cash_dashboard_data(self, dashboard_data):
         result = super()._fill_bank_cash_dashboard_data(dashboard_data)
         for journal in self.filtered(lambda j: j.bank_statements_source == "bank_collect"):
@@ -103,6 +142,8 @@ class AccountJournal(models.Model):
                     "bank_collect_last_sync": last_sync
                     and fields.Datetime.to_string(fields.Datetime.context_timestamp(journal, last_sync))[:16],
                     "bank_collect_last_error": journal.bank_collect_last_error or "",
+                    "bank_collect_running": journal.bank_collect_progress_state in ("fetch", "generate"),
+                    "bank_collect_progress": journal.bank_collect_progress,
                 })
         return result
 
@@ -213,6 +254,7 @@ class AccountJournal(models.Model):
         else:
             issue = Issue.create({"journal_id": self.id, "kind": kind, **values})
         self.sudo().bank_collect_last_error = message
+        self._bank_collect_tell_owner(kind)
         return issue
 
     def _bank_collect_resolve_issues(self, kinds=None):
@@ -267,10 +309,15 @@ class AccountJournal(models.Model):
         return self.env["bank.collect.account"].sudo()._bank_collect_upsert(provider, partner, remote, items), items
 
     def _bank_collect_connect_action(self, provider, item_id=None):
-        url = provider._bank_collect_connect_url(
-            self.bank_collect_partner_id, self._bank_collect_callback_url(), self._bank_collect_sign_context(),
-            item_id=item_id,
-        )
+        try:
+            url = provider._bank_collect_connect_url(
+                self.bank_collect_partner_id, self._bank_collect_callback_url(), self._bank_collect_sign_context(),
+                item_id=item_id,
+            )
+        except BankCollectError as error:
+            self._bank_collect_log_connect(item_id, error)
+            raise
+        self._bank_collect_log_connect(item_id)
         return {"type": "ir.actions.act_url", "url": url, "target": "new"}
 
     def _bank_collect_prepare_connection(self, provider):
@@ -306,12 +353,19 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_sync(self):
         """«Synchro»: collect now when the account is known and healthy, else open the connect
-        funnel (ir.actions.act_url). Faults are recorded as issues and told in a notification."""
+        funnel (ir.actions.act_url). A collection larger than a page goes on in the background.
+        Faults are recorded as issues and told in a notification."""
         self.ensure_one()
         self._bank_collect_check_caller()
         self._bank_collect_check_source()
         provider = self._bank_collect_provider()
         notify = self.env["bank.collect.provider"]._notification
+        if self.bank_collect_link_state == "detached":
+            # Detached on purpose: collecting again is a choice the user makes, never a side effect.
+            return notify(self.env._("Journal detached"), self.env._(
+                "%(journal)s is detached from its bank account: use «Attach» on the journal to collect it again.",
+                journal=self.display_name,
+            ), "warning", sticky=True)
         try:
             action = self._bank_collect_prepare_connection(provider)
         except BankCollectError as error:
@@ -319,7 +373,13 @@ class AccountJournal(models.Model):
             return notify(self.env._("Bank collection failed"), error.message, "danger", sticky=True)
         if action:
             return action
-        result = self._bank_collect_run()
+        if self.bank_collect_progress_state in ("fetch", "generate"):
+            return notify(self.env._("Collection running"), self._bank_collect_progress_message(), "info")
+        inline_rows = int(self.env["ir.config_parameter"].sudo().get_param(
+            "bank_collect_bridge.inline_rows", INLINE_ROWS))
+        result = self._bank_collect_run(inline_rows=inline_rows)
+        if result["kind"] == "background":
+            return notify(self.env._("Collection started"), result["message"], "info")
         if result["ok"]:
             return notify(self.env._("Bank collection done"), result["message"], "success")
         if result["kind"] == "running":
@@ -347,7 +407,7 @@ class AccountJournal(models.Model):
         total = 0
         for journal in self:
             journal._bank_collect_lock()
-            total += len(journal._bank_collect_generate())
+            total += len(self.env["bank.collect.transaction"].sudo()._bank_collect_generate(journal))
         self.invalidate_recordset(["bank_collect_pending_count", "bank_collect_issue_count"])
         return self.env["bank.collect.provider"]._notification(
             self.env._("Statement lines generated"), self.env._("%(count)s statement lines created.", count=total),
@@ -368,32 +428,81 @@ class AccountJournal(models.Model):
     # ------------------------------------------------------------------
     # Sync engine (BC-5)
     # ------------------------------------------------------------------
-    def _bank_collect_run(self, min_date=None, max_date=None):
-        """Collect this journal all-or-nothing. Returns {"ok", "kind", "message", counts...};
-        a fault rolls back what this run wrote and is recorded as an issue."""
+    def _bank_collect_run(self, min_date=None, max_date=None, inline_rows=None):
+        """Collect this journal here and now, or, past ``inline_rows`` rows, start it and let the
+        background job go on. Returns {"ok", "kind", "message", counts...}; a fault rolls back
+        what this call wrote and is recorded as an issue."""
         self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                stats = self._bank_collect_collect(min_date=min_date, max_date=max_date)
-        except BankCollectError as error:
-            if error.kind != "running":
-                self._bank_collect_record_issue(error.kind, error.message)
-            return {"ok": False, "kind": error.kind, "message": error.message}
-        message = self.env._(
+        with self.env["bank.collect.api.log"]._during_collection():
+            try:
+                with self.env.cr.savepoint():
+                    self._bank_collect_begin(min_date=min_date, max_date=max_date)
+                    done = False
+                    while not done:
+                        done = self._bank_collect_step()
+                        if not done and inline_rows and self._bank_collect_too_big(inline_rows):
+                            break
+            except BankCollectError as error:
+                self.invalidate_recordset()
+                if error.kind != "running":
+                    self._bank_collect_record_issue(error.kind, error.message)
+                    self.sudo().bank_collect_progress_state = False
+                result = {"ok": False, "kind": error.kind, "message": error.message}
+            else:
+                if done:
+                    result = {"ok": True, "kind": False, "message": self._bank_collect_progress_message(),
+                              **self._bank_collect_counts()}
+                else:
+                    self.sudo().bank_collect_requested_by = self.env.user
+                    self.env.ref("bank_collect_bridge.ir_cron_bank_collect_background").sudo()._trigger()
+                    result = {"ok": True, "kind": "background", "message": self.env._(
+                        "%(journal)s: the collection is large and goes on in the background; its progress shows "
+                        "on the journal and you will be notified when it is done.", journal=self.display_name,
+                    )}
+        self._bank_collect_log_run(result)
+        return result
+
+    def _bank_collect_too_big(self, inline_rows):
+        """Whether the running collection is beyond what a click may wait for: more than a page
+        still to fetch, or more pending transactions than ``inline_rows``."""
+        if self.bank_collect_progress_state == "fetch":
+            next_page = PAGE_ROWS if any(self._bank_collect_collected().mapped("fetch_cursor")) else 0
+            return self.bank_collect_progress_fetched + next_page > inline_rows
+        return self.bank_collect_progress_total > inline_rows
+
+    def _bank_collect_counts(self):
+        return {
+            "new": self.bank_collect_progress_new, "updated": self.bank_collect_progress_updated,
+            "deleted": self.bank_collect_progress_deleted, "lines": self.bank_collect_progress_lines,
+        }
+
+    def _bank_collect_progress_message(self):
+        counts = self._bank_collect_counts()
+        return self.env._(
             "%(journal)s: %(new)s new transactions, %(lines)s statement lines created, %(updated)s updated, "
             "%(deleted)s deleted.",
-            journal=self.display_name, new=stats["new"], lines=stats["lines"], updated=stats["updated"],
-            deleted=stats["deleted"],
+            journal=self.display_name, **counts,
         )
-        return {"ok": True, "kind": False, "message": message, **stats}
 
-    def _bank_collect_collect(self, min_date=None, max_date=None):
-        """One collection of this journal. With a date range (forced collection) every
-        transaction dated in it is asked again; otherwise only changes since the last one."""
+    def _bank_collect_collected(self):
+        """The remote accounts this journal collects: its own, and the deferred-debit cards
+        debited on them unless a journal of their own follows them."""
+        main_accounts = self.sudo().bank_collect_account_ids
+        collected = main_accounts
+        if "card" in self._bank_collect_types():
+            collected |= self.env["bank.collect.account"].sudo().search([
+                ("parent_id", "in", main_accounts.ids), ("account_type", "=", "card"),
+                ("journal_id", "in", [False, self.id]),
+            ])
+        return collected.filtered(lambda a: a.account_type in self._bank_collect_types() or a in main_accounts)
+
+    def _bank_collect_begin(self, min_date=None, max_date=None):
+        """Check the connection, refresh the accounts and set the cursors of a new collection.
+        With a date range (forced collection) every transaction dated in it is asked again;
+        otherwise only changes since the last collection."""
         self.ensure_one()
         self._bank_collect_lock()
         provider = self._bank_collect_provider()
-        forced = bool(min_date or max_date)
         if self.bank_collect_link_state == "detached":
             raise BankCollectError("not_attached", self.env._(
                 "Journal %(journal)s is detached from the bank aggregator.", journal=self.display_name
@@ -416,49 +525,108 @@ class AccountJournal(models.Model):
             kind = provider._bank_collect_item_issue_kind(item["status"])
             if kind:
                 raise BankCollectError(kind, self._bank_collect_item_message(kind, item))
-        accounts = self.env["bank.collect.account"].sudo()._bank_collect_upsert(
+        self.env["bank.collect.account"].sudo()._bank_collect_upsert(
             provider, partner, provider._bank_collect_fetch_accounts(partner), items
         )
-        collected = main_accounts
-        if "card" in self._bank_collect_types():
-            # A card followed by a journal of its own stays there (its monthly total then stays here).
-            collected |= accounts.filtered(
-                lambda a: a.parent_id in main_accounts and a.account_type == "card"
-                and (not a.journal_id or a.journal_id == self)
-            )
-        collected = collected.filtered(lambda a: a.account_type in self._bank_collect_types() or a in main_accounts)
+        self._bank_collect_collected().write({"fetch_todo": True, "fetch_cursor": False, "fetch_latest": False})
+        has_lines = self.env["account.bank.statement.line"].sudo().search_count(
+            [("journal_id", "=", self.id)], limit=1
+        )
+        self.sudo().write({
+            "bank_collect_progress_state": "fetch", "bank_collect_progress_fetched": 0,
+            "bank_collect_progress_new": 0, "bank_collect_progress_updated": 0, "bank_collect_progress_deleted": 0,
+            "bank_collect_progress_lines": 0, "bank_collect_progress_total": 0,
+            "bank_collect_first_run": not has_lines, "bank_collect_sync_requested": False,
+            "bank_collect_forced_from": min_date, "bank_collect_forced_to": max_date,
+        })
+
+    def _bank_collect_step(self):
+        """One chunk of the running collection: a page of one account, the end of the fetching,
+        or a batch of statement lines. Atomic: the caller commits after it. Returns whether the
+        collection is over."""
+        self.ensure_one()
+        self._bank_collect_lock()
+        journal = self.sudo()
+        if journal.bank_collect_progress_state == "fetch":
+            collected = self._bank_collect_collected()
+            account = collected.filtered("fetch_todo")[:1]
+            if account:
+                self._bank_collect_fetch_page(account)
+                return False
+            self._bank_collect_end_fetch(collected)
+            return journal.bank_collect_progress_state != "generate"
+        if journal.bank_collect_progress_state == "generate":
+            lines = self.env["bank.collect.transaction"].sudo()._bank_collect_generate(self, limit=GENERATE_BATCH)
+            journal.bank_collect_progress_lines += len(lines)
+            if len(lines) < GENERATE_BATCH:
+                self._bank_collect_finish()
+                return True
+            return False
+        return True
+
+    def _bank_collect_fetch_page(self, account):
+        """Fetch and store one page of ``account``'s transactions, then move its cursor."""
+        provider = self._bank_collect_provider()
+        forced_from, forced_to = self.bank_collect_forced_from, self.bank_collect_forced_to
+        forced = bool(forced_from or forced_to)
         start = provider.sync_start_date
-        rows = []
-        for account in collected:
-            since = None if (forced or not account.last_updated_at) else account.last_updated_at
-            first_date = min_date or (None if since else start)
-            if start and first_date and first_date < start:
-                first_date = start
-            for tx in provider._bank_collect_fetch_transactions(
-                partner, account.remote_id, since=since,
-                min_date=first_date and fields.Date.to_string(first_date),
-                max_date=max_date and fields.Date.to_string(max_date),
-            ):
-                rows.append((account, tx))
-        # Everything is fetched before anything is written: a fault while fetching changes nothing.
-        stats = self._bank_collect_store(provider, rows, start, collected)
+        since = None if (forced or not account.last_updated_at) else account.last_updated_at
+        first_date = forced_from or (None if since else start)
+        if start and first_date and first_date < start:
+            first_date = start
+        rows, cursor = provider._bank_collect_fetch_transaction_page(
+            account.partner_id, account.remote_id, cursor=account.fetch_cursor or None, since=since,
+            min_date=first_date and fields.Date.to_string(first_date),
+            max_date=forced_to and fields.Date.to_string(forced_to),
+        )
+        stats = self.env["bank.collect.transaction"].sudo()._bank_collect_store(self, provider, account, rows, start)
+        latest = max([account.fetch_latest or "", *(tx["updated_at"] for tx in rows)])
+        account.write({"fetch_cursor": cursor or False, "fetch_todo": bool(cursor), "fetch_latest": latest or False})
+        journal = self.sudo()
+        journal.write({
+            "bank_collect_progress_fetched": journal.bank_collect_progress_fetched + len(rows),
+            "bank_collect_progress_new": journal.bank_collect_progress_new + stats["new"],
+            "bank_collect_progress_updated": journal.bank_collect_progress_updated + stats["updated"],
+            "bank_collect_progress_deleted": journal.bank_collect_progress_deleted + stats["deleted"],
+        })
+
+    def _bank_collect_end_fetch(self, collected):
+        """Every page is stored: leave out the card totals, keep the cursors of the next
+        collection, find the opening balance of a first collection."""
+        provider = self._bank_collect_provider()
+        Transaction = self.env["bank.collect.transaction"].sudo()
+        Transaction._bank_collect_mark_card_summaries(self, collected)
         now = fields.Datetime.now()
-        if not forced:
-            latest = defaultdict(str)
-            for account, tx in rows:
-                latest[account] = max(latest[account], tx["updated_at"])
-            for account in collected:
-                values = {"last_sync": now}
-                if latest[account] > (account.last_updated_at or ""):
-                    values["last_updated_at"] = latest[account]
-                account.write(values)
-        else:
-            collected.write({"last_sync": now})
-        stats["lines"] = len(self._bank_collect_generate()) if provider.auto_generate else 0
-        self.sudo().write({"bank_collect_last_sync": now, "bank_collect_last_error": False})
+        forced = bool(self.bank_collect_forced_from or self.bank_collect_forced_to)
+        for account in collected:
+            values = {"last_sync": now, "fetch_latest": False}
+            if not forced and (account.fetch_latest or "") > (account.last_updated_at or ""):
+                values["last_updated_at"] = account.fetch_latest
+            account.write(values)
+        Transaction.flush_model()
+        self.env.cr.execute(
+            """SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM bank_collect_transaction
+                WHERE journal_id = %s AND state = 'pending' AND future IS NOT TRUE AND statement_line_id IS NULL""",
+            [self.id],
+        )
+        pending, pending_total = self.env.cr.fetchone()
+        values = {"bank_collect_progress_state": "generate" if provider.auto_generate else "done",
+                  "bank_collect_progress_total": pending if provider.auto_generate else 0}
+        if self.bank_collect_first_run and provider.auto_generate:
+            # The bank's balance includes what happened before the first collected transaction.
+            currency = self._bank_collect_currency()
+            values["bank_collect_opening_balance"] = currency.round(sum(collected.mapped("balance")) - pending_total)
+        self.sudo().write(values)
+        if not provider.auto_generate:
+            self._bank_collect_finish()
+
+    def _bank_collect_finish(self):
+        self.sudo().write({
+            "bank_collect_progress_state": "done", "bank_collect_last_sync": fields.Datetime.now(),
+            "bank_collect_last_error": False,
+        })
         self._bank_collect_resolve_issues()
-        self._bank_collect_check_balance(collected)
-        return stats
+        self._bank_collect_check_balance(self._bank_collect_collected())
 
     def _bank_collect_item_message(self, kind, item):
         detail = item.get("status_info") or item["status"]
@@ -481,166 +649,6 @@ class AccountJournal(models.Model):
         }
         return messages.get(kind) or self.env._("The bank connection reports status %(detail)s.", detail=detail)
 
-    def _bank_collect_card_totals(self, latest, cards):
-        """Total of the deferred-debit card transactions per debit date, from this collection and
-        from earlier ones, for the dates where the card's account has a debit of the same day."""
-        totals = defaultdict(float)
-        fetched_ids = []
-        for remote_id, (account, tx) in latest.items():
-            if account in cards:
-                fetched_ids.append(remote_id)
-                if not tx["deleted"]:
-                    totals[tx["debit_date"]] += tx["amount"]
-        if cards:
-            self.env.cr.execute(
-                """SELECT debit_date, SUM(amount) FROM bank_collect_transaction
-                    WHERE account_id IN %s AND state != 'deleted' AND NOT (remote_id = ANY(%s))
-                    GROUP BY debit_date""",
-                [tuple(cards.ids), fetched_ids],
-            )
-            for debit_date, amount in self.env.cr.fetchall():
-                totals[fields.Date.to_string(debit_date)] += amount
-        return {day: round(total, 2) for day, total in totals.items() if total}
-
-    def _bank_collect_is_card_summary(self, account, tx, card_parents, card_totals):
-        """The monthly total of a deferred-debit card on its account: a debit equal to the card
-        lines debited that day. Left out when the card's own lines are collected in the same
-        journal, so that nothing is counted twice."""
-        return (
-            account in card_parents and tx["amount"] < 0
-            and card_totals.get(tx["date"]) == round(tx["amount"], 2)
-        )
-
-    def _bank_collect_store(self, provider, rows, start, collected):
-        """Upsert the staging records of ``rows`` with one query for the known remote ids and one
-        batched create for the new ones."""
-        Transaction = self.env["bank.collect.transaction"].sudo()
-        latest = {}
-        for account, tx in rows:
-            known = latest.get(tx["remote_id"])
-            if not known or tx["updated_at"] >= known[1]["updated_at"]:
-                latest[tx["remote_id"]] = (account, tx)
-        stats = {"new": 0, "updated": 0, "deleted": 0, "review": 0}
-        if not latest:
-            return stats
-        self.env["bank.collect.transaction"].flush_model()
-        self.env.cr.execute(
-            """SELECT remote_id, id, state, statement_line_id, amount, date, label, clean_label,
-                      purchase_date, debit_date, future
-                 FROM bank_collect_transaction
-                WHERE provider_id = %s AND remote_id = ANY(%s)""",
-            [provider.id, list(latest)],
-        )
-        existing = {row[0]: row for row in self.env.cr.fetchall()}
-        cards = collected.filtered(lambda a: a.account_type == "card")
-        card_parents = cards.parent_id & collected
-        card_totals = self._bank_collect_card_totals(latest, cards) if card_parents else {}
-        to_create = []
-        changed = []
-        for remote_id, (account, tx) in latest.items():
-            try:
-                values = {
-                    "date": fields.Date.to_date(tx["date"]),
-                    "purchase_date": fields.Date.to_date(tx["purchase_date"]),
-                    "debit_date": fields.Date.to_date(tx["debit_date"]),
-                    "amount": round(tx["amount"], 2),
-                    "label": tx["label"],
-                    "clean_label": tx["clean_label"] or False,
-                    "future": tx["future"],
-                }
-            except ValueError:
-                raise BankCollectError("malformed", self.env._(
-                    "The aggregator sent transaction %(id)s with an invalid date (%(dates)s); nothing was imported.",
-                    id=remote_id, dates=", ".join(str(tx[k]) for k in ("date", "purchase_date", "debit_date")),
-                )) from None
-            if remote_id not in existing:
-                if tx["deleted"] or (start and values["date"] < start):
-                    continue
-                if self._bank_collect_is_card_summary(account, tx, card_parents, card_totals):
-                    continue
-                to_create.append({
-                    **values,
-                    "provider_id": provider.id,
-                    "company_id": self.company_id.id,
-                    "journal_id": self.id,
-                    "account_id": account.id,
-                    "remote_id": remote_id,
-                    "currency_code": tx["currency_code"],
-                    "operation_type": tx["operation_type"] or False,
-                    "updated_at": tx["updated_at"],
-                    "state": "pending",
-                })
-                continue
-            row = existing[remote_id]
-            old = dict(zip(
-                ("amount", "date", "label", "clean_label", "purchase_date", "debit_date", "future"), row[4:],
-                strict=True,
-            ))
-            old["clean_label"] = old["clean_label"] or False
-            if row[2] == "ignored":
-                continue
-            if tx["deleted"]:
-                if row[2] != "deleted":
-                    changed.append((row[1], "delete", values))
-                continue
-            if any(old[key] != values[key] for key in old):
-                changed.append((row[1], "update", values))
-        if to_create:
-            Transaction.create(to_create)
-            stats["new"] = len(to_create)
-        for transaction_id, action, values in changed:
-            outcome = Transaction.browse(transaction_id)._bank_collect_apply_change(action, values)
-            stats[outcome] += 1
-        return stats
-
-    def _bank_collect_generate(self, transactions=None):
-        """Turn pending transactions (booked ones only) into statement lines with one batched
-        create, grouped into statements as the journal says. Returns the lines."""
-        self.ensure_one()
-        if transactions is None:
-            transactions = self.env["bank.collect.transaction"].sudo().search([
-                ("journal_id", "=", self.id), ("state", "=", "pending"), ("future", "=", False),
-                ("statement_line_id", "=", False),
-            ], order="date, id")
-        if not transactions:
-            return self.env["account.bank.statement.line"]
-        currency = self._bank_collect_currency()
-        foreign = {
-            c.name: c for c in self.env["res.currency"].with_context(active_test=False).search(
-                [("name", "in", list(set(transactions.mapped("currency_code")) - {currency.name}))]
-            )
-        }
-        vals_list = []
-        for tx in transactions:
-            vals = {
-                "journal_id": self.id,
-                "date": self._bank_collect_line_date(tx),
-                "payment_ref": (self.bank_collect_use_clean_label and tx.clean_label) or tx.label or "/",
-                "amount": tx.amount,
-                "transaction_type": tx.operation_type or False,
-            }
-            if tx.currency_code and tx.currency_code != currency.name and tx.currency_code in foreign:
-                vals["foreign_currency_id"] = foreign[tx.currency_code].id
-                vals["amount_currency"] = tx.amount
-                vals["amount"] = foreign[tx.currency_code]._convert(tx.amount, currency, self.company_id, vals["date"])
-            vals_list.append(vals)
-        with self.env["account.move"]._bank_collect_bulk_numbering():
-            lines = self.env["account.bank.statement.line"].sudo().with_context(
-                tracking_disable=True
-            ).create(vals_list)
-            self.env.flush_all()
-        self._bank_collect_group_statements(lines)
-        self.env.cr.execute(
-            """UPDATE bank_collect_transaction AS t
-                  SET state = 'imported', statement_line_id = v.line_id, write_date = now() at time zone 'UTC',
-                      write_uid = %s
-                 FROM unnest(%s::int[], %s::int[]) AS v(id, line_id)
-                WHERE t.id = v.id""",
-            [self.env.uid, transactions.ids, lines.ids],
-        )
-        transactions.invalidate_recordset(["state", "statement_line_id", "write_date", "write_uid"])
-        return lines
-
     def _bank_collect_line_date(self, tx):
         if tx.account_id.account_type == "card":
             return tx.debit_date if self.bank_collect_card_dating == "debit" else tx.purchase_date
@@ -654,40 +662,6 @@ class AccountJournal(models.Model):
             year, week, __ = date.isocalendar()
             return f"{year}-W{week:02d}"
         return f"{date.year}-{date.month:02d}"
-
-    def _bank_collect_group_statements(self, lines):
-        """Put new lines into statements: one per collection, or per day, week or month (an
-        existing statement of the period is completed). With «earlier lines into current
-        statement», lines dated before the current statement join it."""
-        Statement = self.env["account.bank.statement"].sudo()
-        current = Statement.search([("journal_id", "=", self.id)], order="date desc, id desc", limit=1)
-        groups = defaultdict(list)
-        for line in lines:
-            if self.bank_collect_earlier_into_current and current and line.date < current.date:
-                groups[current].append(line.id)
-            elif self.bank_collect_statement_grouping == "sync":
-                groups["sync"].append(line.id)
-            else:
-                groups[self._bank_collect_period_key(line.date)].append(line.id)
-        references = {
-            key: f"bank_collect:{self.id}:{key}" for key in groups if isinstance(key, str) and key != "sync"
-        }
-        existing = {
-            st.reference: st for st in Statement.search([
-                ("journal_id", "=", self.id), ("reference", "in", list(references.values()))
-            ])
-        }
-        # Oldest first, one at a time: each statement's starting balance is the previous one's end.
-        Line = self.env["account.bank.statement.line"]
-        for key, line_ids in sorted(groups.items(), key=lambda group: min(Line.browse(group[1]).mapped("date"))):
-            statement = key if not isinstance(key, str) else existing.get(references.get(key))
-            if statement:
-                Line.browse(line_ids).statement_id = statement
-            else:
-                reference = references.get(key) or f"bank_collect:{self.id}:sync:{fields.Datetime.now()}"
-                statement = Statement.create({"reference": reference, "line_ids": [Command.set(line_ids)]})
-            self.env.flush_all()
-            statement.balance_end_real = statement.balance_end
 
     def _bank_collect_check_balance(self, accounts):
         """Compare the aggregator's balance of the collected accounts with the journal's balance
@@ -707,6 +681,13 @@ class AccountJournal(models.Model):
             [currency != self.company_id.currency_id, self.default_account_id.id],
         )
         journal_balance = self.env.cr.fetchone()[0]
+        # The first statement starts at the bank's balance before the first collected transaction.
+        self.env.cr.execute(
+            """SELECT balance_start FROM account_bank_statement WHERE journal_id = %s
+             ORDER BY first_line_index NULLS LAST, id LIMIT 1""",
+            [self.id],
+        )
+        journal_balance += (self.env.cr.fetchone() or [0.0])[0] or 0.0
         remote_balance = sum(accounts.mapped("balance"))
         difference = currency.round(remote_balance - journal_balance)
         self.sudo().bank_collect_balance_difference = difference
@@ -747,37 +728,98 @@ class AccountJournal(models.Model):
 
     @api.model
     def _cron_bank_collect_nightly(self):
-        """Collect every due journal, one at a time: each is committed on its own so a crash
-        loses nothing already collected and one failure never stops the others."""
+        """Start the collection of every due journal, then collect them as the background job
+        does: chunk after chunk, journal after journal, each chunk committed on its own so a
+        crash loses nothing already collected and one large history never blocks the others."""
         # Webhook events are queued by the webhook (which never writes a journal a collection
         # locks) and applied here first.
         self.env["bank.collect.webhook.event"]._bank_collect_process()
         journals = self._bank_collect_due_journals()
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
-        done, total = 0, len(journals)
-        self.env["ir.cron"]._notify_progress(done=0, remaining=total)
         for journal in journals:
-            journal = journal.with_company(journal.company_id)
             now_local = self._bank_collect_company_now(journal.company_id)
-            try:
-                result = journal._bank_collect_run()
-            except Exception:  # noqa: BLE001 - one journal's bug must not stop the others
-                _logger.exception("bank collection of journal %s failed", journal.id)
-                result = {"ok": False, "kind": "api_error"}
-                journal._bank_collect_record_issue("api_error", self.env._(
-                    "Unexpected error while collecting %(journal)s; the administrator can find it in the server log.",
-                    journal=journal.display_name,
-                ))
-            if result["kind"] != "running":
-                journal.sudo().write({
-                    "bank_collect_nightly_date": now_local.date(), "bank_collect_sync_requested": False
-                })
-            done += 1
-            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-            if auto_commit:
-                # Deliberate: each journal's collection is kept even if a later one crashes the job.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            journal.sudo().write({"bank_collect_nightly_date": now_local.date(), "bank_collect_sync_requested": True})
+        self._bank_collect_commit()
+        return self._cron_bank_collect_background()
+
+    @api.model
+    def _cron_bank_collect_background(self):
+        """Run the requested and unfinished collections for a while, one chunk per journal in
+        turn, committing each; triggers itself again while work remains. Returns the number of
+        collections finished."""
+        deadline = time.monotonic() + BACKGROUND_SECONDS
+        finished = 0
+        active = self._bank_collect_background_journals()
+        while active and time.monotonic() < deadline:
+            for journal in active:
+                if journal._bank_collect_background_chunk():
+                    active -= journal
+                    finished += 1
+                self._bank_collect_commit()
+                if time.monotonic() >= deadline:
+                    break
+            remaining = sum(active.mapped("bank_collect_progress_total")) - sum(
+                active.mapped("bank_collect_progress_lines"))
+            self.env["ir.cron"]._notify_progress(
+                done=sum(active.mapped("bank_collect_progress_lines")), remaining=max(remaining, 0)
+            )
+        if active:
+            self.env.ref("bank_collect_bridge.ir_cron_bank_collect_background").sudo()._trigger()
+        return finished
+
+    @api.model
+    def _bank_collect_background_journals(self):
+        return self.sudo().search([
+            ("bank_statements_source", "=", "bank_collect"),
+            "|", ("bank_collect_progress_state", "in", ("fetch", "generate")),
+            "&", ("bank_collect_sync_requested", "=", True), ("bank_collect_link_state", "=", "attached"),
+        ], order="company_id, id")
+
+    def _bank_collect_background_chunk(self):
+        """One chunk of this journal's collection (its start when it is only requested); returns
+        whether the journal is done for this run. A fault ends its collection with an issue."""
+        journal = self.with_company(self.company_id)
+        try:
+            with self.env["bank.collect.api.log"]._during_collection(), self.env.cr.savepoint():
+                if journal.bank_collect_progress_state not in ("fetch", "generate"):
+                    journal._bank_collect_begin()
+                    return False
+                done = journal._bank_collect_step()
+        except BankCollectError as error:
+            if error.kind == "running":
+                return False  # another worker has it now
+            journal._bank_collect_record_issue(error.kind, error.message)
+            journal.sudo().write({"bank_collect_progress_state": False, "bank_collect_sync_requested": False})
+            journal._bank_collect_log_run({"ok": False, "kind": error.kind, "message": error.message})
+            return True
+        except Exception:  # noqa: BLE001 - one journal's bug must not stop the others
+            _logger.exception("bank collection of journal %s failed", journal.id)
+            journal._bank_collect_record_issue("api_error", self.env._(
+                "Unexpected error while collecting %(journal)s; the administrator can find it in the server log.",
+                journal=journal.display_name,
+            ))
+            journal.sudo().write({"bank_collect_progress_state": False, "bank_collect_sync_requested": False})
+            return True
+        if done:
+            message = journal._bank_collect_progress_message()
+            journal._bank_collect_log_run({"ok": True, "kind": False, "message": message})
+            journal._bank_collect_notify_done()
         return done
+
+    def _bank_collect_notify_done(self):
+        """Tell who started a background collection that it is over."""
+        user = self.sudo().bank_collect_requested_by
+        if user:
+            user.partner_id._bus_send("simple_notification", {
+                "title": self.env._("Bank collection done"), "message": self._bank_collect_progress_message(),
+                "type": "success", "sticky": False,
+            })
+            self.sudo().bank_collect_requested_by = False
+
+    @api.model
+    def _bank_collect_commit(self):
+        if not getattr(threading.current_thread(), "testing", False):
+            # Deliberate: each chunk is kept even if a later one crashes the job (resumable).
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _bank_collect_due_journals(self):
@@ -803,6 +845,6 @@ class AccountJournal(models.Model):
     def _bank_collect_request_sync(self):
         """Collect these journals soon, in the background (after a connection, a webhook...)."""
         self.sudo().bank_collect_sync_requested = True
-        cron = self.env.ref("bank_collect_bridge.ir_cron_bank_collect_nightly", raise_if_not_found=False)
+        cron = self.env.ref("bank_collect_bridge.ir_cron_bank_collect_background", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger()

@@ -17,8 +17,8 @@ class AccountJournal(models.Model):
     """The journal's client contact: invitation to connect the bank (BC-12), re-authentication
     e-mails (BC-11), what the contact sees on the portal (BC-13) and the connection log (BC-14)."""
 
-    # A second extension of account.journal next to models/account_journal.py, by feature, until the
-    # journal code is restructured.
+    # A second extension of account.journal next to models/account_journal.py, by feature. It
+    # overrides none of that file's methods: the collection calls its steps explicitly.
     _inherit = "account.journal"  # pylint: disable=consider-merging-classes-inherited
 
     bank_collect_collaborator_id = fields.Many2one(
@@ -191,11 +191,10 @@ class AccountJournal(models.Model):
             contacts=", ".join(self.bank_collect_partner_id.mapped("display_name")),
         ), "success")
 
-    def _bank_collect_record_issue(self, kind, message):
-        issue = super()._bank_collect_record_issue(kind, message)
+    def _bank_collect_tell_owner(self, kind):
+        """After an issue only the account owner can fix: record the connection's status so that
+        the portal offers to re-authenticate, then e-mail the owner."""
         if kind in USER_ACTION_KINDS and self.bank_collect_partner_id and self.bank_collect_account_ids:
-            # The collection stopped before recording the connection's status: record it now,
-            # so that the portal offers to re-authenticate, then tell the owner.
             try:
                 self._bank_collect_refresh_accounts(
                     self._bank_collect_provider(), self.bank_collect_account_ids[0].partner_id
@@ -203,34 +202,27 @@ class AccountJournal(models.Model):
             except BankCollectError as error:
                 _logger.info("bank collection: connections of journal %s not refreshed: %s", self.id, error.message)
             self._bank_collect_send_reauth_mail(automatic=True)
-        return issue
 
     # ------------------------------------------------------------------
     # Connection log (BC-14)
     # ------------------------------------------------------------------
-    def _bank_collect_connect_action(self, provider, item_id=None):
-        try:
-            action = super()._bank_collect_connect_action(provider, item_id=item_id)
-        except BankCollectError as error:
+    def _bank_collect_log_connect(self, item_id, error=None):
+        if error:
             self.env["bank.collect.log"]._log(
                 "connect_session", "failure", self, item_ref=item_id, detail=error.message
             )
-            raise
+            return
         self.env["bank.collect.log"]._log(
             "connect_session", "success", self, item_ref=item_id,
             detail=self.env._("Re-authentication of the connection") if item_id else self.env._("New connection"),
         )
-        return action
 
-    def _bank_collect_run(self, min_date=None, max_date=None):
-        with self.env["bank.collect.api.log"]._during_collection():
-            result = super()._bank_collect_run(min_date=min_date, max_date=max_date)
+    def _bank_collect_log_run(self, result):
         self.env["bank.collect.log"]._log(
             "sync", "success" if result["ok"] else "failure", self,
             item_ref=",".join(sorted(set(self.sudo().bank_collect_account_ids.mapped("item_id")))),
             detail=result["message"],
         )
-        return result
 
     # ------------------------------------------------------------------
     # Portal (BC-13)

@@ -42,6 +42,11 @@ class BankCollectAccount(models.Model):
         "asks only for later changes.",
     )
     last_sync = fields.Datetime(readonly=True, copy=False)
+    # Where the running collection of this account stands, committed with each page so that a
+    # killed worker resumes there.
+    fetch_todo = fields.Boolean(readonly=True, copy=False)
+    fetch_cursor = fields.Char(readonly=True, copy=False, help="Next page of the running collection.")
+    fetch_latest = fields.Char(readonly=True, copy=False, help="Latest change seen by the running collection.")
 
     _sql_constraints = [
         ("remote_unique", "UNIQUE(provider_id, remote_id)", "A remote account is recorded once per aggregator."),

@@ -16,9 +16,10 @@ ISSUE_KINDS = [
     ("malformed", "Unreadable aggregator answer"),
     ("api_error", "Aggregator error"),
     ("review", "Transaction to review"),
+    ("card_summary", "Card total not matched"),
 ]
 # Kinds that a successful collection does not clear: they are cleared by their own check.
-SELF_CLEARING_KINDS = ("balance_difference", "review")
+SELF_CLEARING_KINDS = ("balance_difference", "review", "card_summary")
 # Kinds that only the owner of the bank access can fix, in the connect funnel.
 USER_ACTION_KINDS = ("wrong_credentials", "bank_action", "sca_required", "pro_validation")
 

@@ -269,6 +269,15 @@ class BankCollectProvider(models.Model):
             "fetch_transactions", partner, remote_account_id, since=since, min_date=min_date, max_date=max_date
         )
 
+    def _bank_collect_fetch_transaction_page(self, partner, remote_account_id, cursor=None, since=None,
+                                             min_date=None, max_date=None):
+        """One page of transaction dicts (as above) and the cursor of the next page (None at the
+        end): the collection stores each page before asking the next one."""
+        return self._dispatch(
+            "fetch_transaction_page", partner, remote_account_id, cursor=cursor, since=since, min_date=min_date,
+            max_date=max_date,
+        )
+
     def _bank_collect_item_issue_kind(self, status):
         """Issue kind for an item status, or False when the item can be collected."""
         return self._dispatch("item_issue_kind", status)
@@ -458,6 +467,16 @@ class BankCollectProvider(models.Model):
             ):
                 yield self._bridge_normalize_transaction(tx)
 
+    def _bridge_fetch_transaction_page(self, partner, remote_account_id, cursor=None, since=None, min_date=None,
+                                       max_date=None):
+        client = self._bridge_client()
+        with self._bridge_errors():
+            resources, next_cursor = client.transactions_page(
+                partner.bank_collect_user_uuid, account_id=int(remote_account_id), cursor=cursor,
+                since=since, min_date=min_date, max_date=max_date, limit=bridge_const.PAGE_LIMIT,
+            )
+        return [self._bridge_normalize_transaction(tx) for tx in resources], next_cursor
+
     def _bridge_normalize_transaction(self, tx):
         try:
             date = tx["date"]
@@ -470,7 +489,10 @@ class BankCollectProvider(models.Model):
                 "clean_label": tx.get("clean_description") or "",
                 "date": date,
                 "purchase_date": tx.get("transaction_date") or date,
-                "debit_date": tx.get("booking_date") or tx.get("value_date") or date,
+                # The debit day of a deferred-debit card is the value date at most banks, the
+                # booking date at others: both are kept, the card matching tries each.
+                "debit_date": tx.get("value_date") or tx.get("booking_date") or date,
+                "booking_date": tx.get("booking_date") or date,
                 "updated_at": tx.get("updated_at") or "",
                 "deleted": bool(tx.get("deleted")),
                 "future": bool(tx.get("future")),

@@ -25,6 +25,8 @@ class TestFaults(BankCollectCase):
             {"name": "Compte courant", "type": "checking", "iban": self.iban, "balance": 0.0},
         ])
         self.account = accounts["Compte courant"]
+        # These tests read how an inline pull handles faults: keep their two pages inline.
+        self.env["ir.config_parameter"].set_param("bank_collect_bridge.inline_rows", 2000)
         self.emulator.add_transactions(self.account["id"], count=ROWS, start_date=self._days_ago(60),
                                        end_date=self._days_ago(1), seed=7)
 

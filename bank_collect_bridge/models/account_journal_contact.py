@@ -110,7 +110,8 @@ class AccountJournal(models.Model):
     def action_bank_collect_attach(self):
         """«To attach»: the contact is invited to connect the bank (e-mail, collaborator in copy),
         or, when the contact's bank is already connected, the collection simply resumes."""
-        self._bank_collect_check_caller()
+        # Configuration: it chooses who owns the bank access and may open them a portal account.
+        self._bank_collect_check_caller("write", configuration=True)
         self._bank_collect_check_source()
         self._bank_collect_check_contact()
         resumed, invited = self.browse(), self.browse()
@@ -177,7 +178,8 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_send_reauth(self):
         """«Change password»: send the re-authentication e-mail now, the collaborator in copy."""
-        self._bank_collect_check_caller()
+        # Configuration, like the invitation: it may open the contact a portal account.
+        self._bank_collect_check_caller(configuration=True)
         self._bank_collect_check_contact()
         for journal in self:
             if not journal.bank_collect_account_ids:

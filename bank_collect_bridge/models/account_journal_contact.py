@@ -25,9 +25,10 @@ class AccountJournal(models.Model):
         "res.users", string="Collaborator", readonly=True, copy=False,
         help="Who attached the contact: copied on the e-mails sent to the contact.",
     )
+    # Shown to the customer on the portal: plain words.
     bank_collect_connection_state = fields.Selection(
-        [("to_connect", "To connect"), ("connected", "Connected"), ("reauth", "To re-authenticate"),
-         ("detached", "Detached")],
+        [("to_connect", "Not connected yet"), ("connected", "Connected"), ("reauth", "Your bank asks you to reconnect"),
+         ("detached", "No longer collected")],
         string="Bank connection", compute="_compute_bank_collect_connection_state",
     )
 
@@ -42,6 +43,14 @@ class AccountJournal(models.Model):
                 journal.bank_collect_connection_state = "reauth"
             else:
                 journal.bank_collect_connection_state = "connected"
+
+    def _bank_collect_bank_name(self):
+        """The bank's name for the customer: the aggregator's name of the connected bank, else
+        the bank recorded on the journal's account number; empty when neither is known."""
+        self.ensure_one()
+        journal = self.sudo()
+        names = journal.bank_collect_account_ids.connection_id.filtered("bank_name").mapped("bank_name")
+        return names[0] if names else (journal.bank_account_id.bank_id.name or "")
 
     # ------------------------------------------------------------------
     # Invitation, attach / detach (BC-12)

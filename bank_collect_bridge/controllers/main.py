@@ -29,7 +29,9 @@ class BankCollectController(http.Controller):
 
     def _checked_journal(self, signed):
         journal = request.env["account.journal"]._bank_collect_check_context(signed)
-        journal.check_access("write")
+        # The funnel continues a Synchro: whoever may click it (an Invoicing user of the
+        # journal's company) may finish it; the link is written with sudo() after this check.
+        journal._bank_collect_check_caller()
         return journal
 
     def _offer_accounts(self, journal, provider, signed):

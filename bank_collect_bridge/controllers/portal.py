@@ -42,15 +42,44 @@ class BankCollectPortal(CustomerPortal):
             raise NotFound()
         return journal
 
+    def _bank_collect_texts(self, journals, selected):
+        """The page's sentences naming the firm and the bank, written here so that each is one
+        whole sentence to translate."""
+        env = request.env
+        firm = (selected or journals[:1]).company_id.name or env.company.name
+        texts = {"intro": env._(
+            "Connecting your bank lets %(firm)s receive this account's transactions automatically: Bridge by "
+            "Bankin', a regulated bank aggregator, reads the account on %(firm)s's behalf, read only, and your "
+            "bank password is never given to %(firm)s.", firm=firm,
+        )}
+        if selected:
+            bank = selected._bank_collect_bank_name()
+            account = f"{selected.name} ({bank})" if bank else selected.name
+            texts["funnel_text"] = env._(
+                "You will now log in to your bank through Bridge by Bankin' for the account %(account)s, with the "
+                "credentials you use on your bank's website.", account=account,
+            )
+            texts["confirm_text"] = {
+                "to_connect": env._(
+                    "%(firm)s asks you to connect the account %(account)s.", firm=firm, account=account,
+                ),
+                "reauth": env._("Your bank asks you to log in again for the account %(account)s.", account=account),
+                "connected": env._("The account %(account)s is connected: nothing more to do.", account=account),
+                "detached": env._("The account %(account)s is no longer collected.", account=account),
+            }[selected.bank_collect_connection_state]
+        return texts
+
     def _bank_collect_render(self, journals=None, selected=None, message=None, level="info", funnel_url=None):
         values = self._prepare_portal_layout_values()
+        journals = _portal_journals() if journals is None else journals
         values.update({
             "page_name": "bank_accounts",
-            "journals": _portal_journals() if journals is None else journals,
+            "journals": journals,
             "selected": selected,
             "message": message,
             "level": level,
             "funnel_url": funnel_url,
+            **self._bank_collect_texts(journals, selected),
         })
         return request.render("bank_collect_bridge.portal_my_bank_accounts", values)
 

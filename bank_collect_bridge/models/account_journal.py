@@ -26,9 +26,12 @@ INLINE_ROWS = 500
 # Time a background run spends before handing over to its next trigger, well within Odoo's
 # default limits (120 s real time) on a loaded machine.
 BACKGROUND_SECONDS = 40
-# Who may act on the bank collection of a journal: the accounting administrator, or a user with
-# the full accounting features.
-ACCOUNTANT_GROUPS = ("account.group_account_manager", "account.group_account_user")
+# Who may act on the bank collection of a journal, with the roles Community shows in the user form
+# (its «Show Full Accounting Features» group is hidden and nobody holds it): the everyday
+# collection (Synchro, generated lines, pending transactions, forced collection) is the Invoicing
+# user's work; linking a journal to a contact or detaching it is the Invoicing administrator's.
+EVERYDAY_GROUP = "account.group_account_invoice"
+CONFIGURATION_GROUP = "account.group_account_manager"
 
 
 class AccountJournal(models.Model):
@@ -160,14 +163,19 @@ class AccountJournal(models.Model):
             ))
         return provider
 
-    def _bank_collect_check_caller(self, operation="read"):
+    def _bank_collect_check_caller(self, operation="read", configuration=False):
         """Refuse, before any sudo() acts for them, a caller who may not act on these journals:
-        an accountant, with access to every journal given, in the companies of the request.
-        Internal flows (cron, portal contact's checked journal) run as superuser and pass."""
+        an Invoicing user (an Invoicing administrator for ``configuration``), with access to every
+        journal given, in the companies of the request. Internal flows (cron, portal contact's
+        checked journal) run as superuser and pass."""
         if self.env.su:
             return
-        if not any(self.env.user.has_group(group) for group in ACCOUNTANT_GROUPS):
-            raise AccessError(self.env._("Only accountants can manage the bank collection of journals."))
+        if configuration and not self.env.user.has_group(CONFIGURATION_GROUP):
+            raise AccessError(self.env._(
+                "Only Invoicing administrators can link journals to the bank aggregator or detach them."
+            ))
+        if not self.env.user.has_group(EVERYDAY_GROUP):
+            raise AccessError(self.env._("Only Invoicing users can collect the bank transactions of journals."))
         self.check_access(operation)
         foreign = self.filtered(lambda journal: journal.company_id not in self.env.companies)
         if foreign:
@@ -241,7 +249,8 @@ class AccountJournal(models.Model):
         """The contact who owns the bank access; the current user when none is attached yet."""
         self.ensure_one()
         if not self.bank_collect_partner_id:
-            self.bank_collect_partner_id = self.env.user.partner_id
+            # Written with sudo(): Invoicing users only read journals, and the caller was checked.
+            self.sudo().bank_collect_partner_id = self.env.user.partner_id
         return self.bank_collect_partner_id
 
     def _bank_collect_record_issue(self, kind, message):
@@ -297,9 +306,12 @@ class AccountJournal(models.Model):
     def _bank_collect_link(self, account):
         """Attach ``account`` (and nothing else) to this journal."""
         self.ensure_one()
-        self.bank_collect_account_ids.filtered(lambda a: a != account).journal_id = False
-        account.journal_id = self
-        self.bank_collect_link_state = "attached"
+        # Written with sudo(): the callers (Synchro, the funnel's end, the portal) checked who
+        # asks, and Invoicing users only read journals and remote accounts.
+        journal = self.sudo()
+        journal.bank_collect_account_ids.filtered(lambda a: a != account).journal_id = False
+        account.sudo().journal_id = journal
+        journal.bank_collect_link_state = "attached"
         self._bank_collect_resolve_issues(["not_attached"])
 
     def _bank_collect_refresh_accounts(self, provider, partner):
@@ -395,7 +407,7 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_detach(self):
         """Stop collecting this journal; lines already imported stay."""
-        self._bank_collect_check_caller("write")
+        self._bank_collect_check_caller("write", configuration=True)
         self.bank_collect_account_ids.journal_id = False
         self.bank_collect_link_state = "detached"
         return True
@@ -507,7 +519,9 @@ class AccountJournal(models.Model):
             raise BankCollectError("not_attached", self.env._(
                 "Journal %(journal)s is detached from the bank aggregator.", journal=self.display_name
             ))
-        main_accounts = self.bank_collect_account_ids
+        # The collection records its progress on the remote accounts, which Invoicing users only
+        # read: with sudo(), the callers (Synchro, cron, forced collection) having been checked.
+        main_accounts = self.bank_collect_account_ids.sudo()
         if not main_accounts:
             raise BankCollectError("not_attached", self.env._(
                 "Journal %(journal)s is not attached to a bank account of the aggregator: click Synchro "

@@ -25,9 +25,10 @@ class AccountJournal(models.Model):
         "res.users", string="Collaborator", readonly=True, copy=False,
         help="Who attached the contact: copied on the e-mails sent to the contact.",
     )
+    # Shown to the customer on the portal: plain words.
     bank_collect_connection_state = fields.Selection(
-        [("to_connect", "To connect"), ("connected", "Connected"), ("reauth", "To re-authenticate"),
-         ("detached", "Detached")],
+        [("to_connect", "Not connected yet"), ("connected", "Connected"), ("reauth", "Your bank asks you to reconnect"),
+         ("detached", "No longer collected")],
         string="Bank connection", compute="_compute_bank_collect_connection_state",
     )
 
@@ -42,6 +43,14 @@ class AccountJournal(models.Model):
                 journal.bank_collect_connection_state = "reauth"
             else:
                 journal.bank_collect_connection_state = "connected"
+
+    def _bank_collect_bank_name(self):
+        """The bank's name for the customer: the aggregator's name of the connected bank, else
+        the bank recorded on the journal's account number; empty when neither is known."""
+        self.ensure_one()
+        journal = self.sudo()
+        names = journal.bank_collect_account_ids.connection_id.filtered("bank_name").mapped("bank_name")
+        return names[0] if names else (journal.bank_account_id.bank_id.name or "")
 
     # ------------------------------------------------------------------
     # Invitation, attach / detach (BC-12)
@@ -110,7 +119,8 @@ class AccountJournal(models.Model):
     def action_bank_collect_attach(self):
         """«To attach»: the contact is invited to connect the bank (e-mail, collaborator in copy),
         or, when the contact's bank is already connected, the collection simply resumes."""
-        self._bank_collect_check_caller()
+        # Configuration: it chooses who owns the bank access and may open them a portal account.
+        self._bank_collect_check_caller("write", configuration=True)
         self._bank_collect_check_source()
         self._bank_collect_check_contact()
         resumed, invited = self.browse(), self.browse()
@@ -177,7 +187,8 @@ class AccountJournal(models.Model):
 
     def action_bank_collect_send_reauth(self):
         """«Change password»: send the re-authentication e-mail now, the collaborator in copy."""
-        self._bank_collect_check_caller()
+        # Configuration, like the invitation: it may open the contact a portal account.
+        self._bank_collect_check_caller(configuration=True)
         self._bank_collect_check_contact()
         for journal in self:
             if not journal.bank_collect_account_ids:

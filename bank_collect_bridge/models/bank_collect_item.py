@@ -150,7 +150,7 @@ class BankCollectItem(models.Model):
         # The funnel is opened with the aggregator's credentials (sudo): check the caller first.
         self.check_access("read")
         journal = self._journal_for_funnel()
-        journal._bank_collect_check_caller()
+        journal._bank_collect_check_caller(configuration=True)
         try:
             return journal._bank_collect_connect_action(self.provider_id, item_id=self.remote_id)
         except BankCollectError as error:

@@ -73,7 +73,12 @@ class BankCollectTransaction(models.Model):
     ]
 
     def action_mark_reviewed(self):
-        self.to_review = False
+        """The accountant checked a transaction the bank changed after reconciliation. Nobody
+        writes collected transactions but the collection: the flag is cleared with sudo() once
+        the caller is known to be allowed on the transactions and their journals."""
+        self.check_access("read")
+        self.journal_id._bank_collect_check_caller()
+        self.sudo().to_review = False
         return True
 
     def _bank_collect_apply_change(self, action, values):

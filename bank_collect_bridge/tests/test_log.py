@@ -87,9 +87,13 @@ class TestConnectionLog(BankCollectCase):
         self.assertEqual(session["item_id"], item["id"])
 
         lines = self._lines(journal)
-        reader = new_test_user(self.env, login="bc_log_reader", groups="base.group_user,account.group_account_user")
+        # An Invoicing user reads connections and the log, but deleting one is configuration.
+        reader = new_test_user(self.env, login="bc_log_reader", groups="base.group_user,account.group_account_invoice")
+        self.assertTrue(connection.with_user(reader).read(["bank_name"]))
         with self.assertRaises(AccessError):
             connection.with_user(reader).action_delete()
+        with self.assertRaises(AccessError):
+            connection.with_user(reader).action_renew()
         self.assertIn(item["id"], self.emulator.items, "nothing deleted by someone not allowed to")
         connection.with_user(self.accountant).action_delete()
         self.assertFalse(connection.exists())

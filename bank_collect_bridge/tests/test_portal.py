@@ -1,6 +1,8 @@
 import re
 from urllib.parse import urlsplit
 
+from lxml import html
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import BankCollectEmulatorMixin, BankCollectFunnelMixin
@@ -146,6 +148,62 @@ class TestPortalAccess(PortalFunnelMixin, BankCollectEmulatorMixin, HttpCase):
         self._funnel_url_of(page.text)
         session = next(iter(self.emulator.connect_sessions.values()))
         self.assertEqual(session["item_id"], item["id"], "the funnel reopens the connection to renew")
+
+    def _page(self, url):
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200)
+        return html.fromstring(page.text)
+
+    def _connect_buttons(self, tree, journal):
+        return tree.xpath(f"//form[@action='/my/bank-accounts/{journal.id}/connect']//button")
+
+    def test_page_speaks_to_the_customer(self):
+        """What a customer reads: the bank's name, what connecting does and who reads the
+        account, one button per state and only one after the e-mail link."""
+        self.journal.bank_account_id.bank_id = self.env["res.bank"].create({"name": "Banque Populaire Lorraine"})
+        tree = self._page("/my/bank-accounts")
+        intro = tree.xpath("string(//p[hasclass('o_bank_collect_intro')])")
+        self.assertIn("Bridge by Bankin'", intro)
+        self.assertIn("regulated", intro)
+        self.assertIn(self.journal.company_id.name, intro, "the firm the aggregator reads the account for")
+        row = tree.xpath(f"//tr[hasclass('o_bank_collect_journal_{self.journal.id}')]")[0]
+        self.assertEqual(row.xpath("string(td[hasclass('o_bank_collect_bank')])"), "Banque Populaire Lorraine")
+        self.assertEqual([b.text_content().strip() for b in self._connect_buttons(tree, self.journal)],
+                         ["Connect my bank"])
+        self.assertIn("Last update", tree.xpath("string(//thead)"))
+
+        # The e-mail's link: the journal is explained in the box, whose button is the only one.
+        tree = self._page(f"/my/bank-accounts?journal={self.journal.id}")
+        box = tree.xpath("//div[hasclass('o_bank_collect_confirm')]")[0]
+        self.assertIn("Banque Client (Banque Populaire Lorraine)", box.text_content())
+        self.assertEqual([b.text_content().strip() for b in self._connect_buttons(tree, self.journal)],
+                         ["Connect my bank"])
+        self.assertTrue(box.xpath(".//button"), "the one button is in the box")
+
+        # Connected, then the bank asks the owner again: the page says so, in French too.
+        iban = self.journal.bank_account_id.acc_number
+        item = self.emulator.add_item(self.provider._bank_collect_ensure_user(self.client_user.partner_id),
+                                      accounts=[{"name": "Compte", "type": "checking", "iban": iban}])
+        self.journal.with_user(self.accountant).action_bank_collect_sync()
+        self.journal.bank_collect_account_ids.connection_id._bank_collect_fill_bank_names()
+        tree = self._page(f"/my/bank-accounts?journal={self.journal.id}")
+        self.assertFalse(self._connect_buttons(tree, self.journal), "nothing to do on a connected account")
+        self.assertIn("nothing more to do", tree.xpath("string(//div[hasclass('o_bank_collect_confirm')])"))
+        self.assertEqual(tree.xpath("string(//td[hasclass('o_bank_collect_bank')])"), "Demo Bank")
+        self.emulator.set_item_status(item["id"], 402)
+        self.journal._bank_collect_run()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["bank_collect_bridge"], ["fr_FR"], overwrite=True)
+        self.client_user.lang = "fr_FR"
+        self.authenticate("bc_portal_client", "bc_portal_client_pw")  # the session keeps the language of its login
+        tree = self._page("/my/bank-accounts")
+        self.assertIn("Dernière mise à jour", tree.xpath("string(//thead)"))
+        self.assertEqual([b.text_content().strip() for b in self._connect_buttons(tree, self.journal)],
+                         ["Reconnecter ma banque"])
+        self.assertIn("agrégateur bancaire agréé", tree.xpath("string(//p[hasclass('o_bank_collect_intro')])"))
+        page_text = tree.text_content()
+        for jargon in ("télécollecte", "authentifier"):
+            self.assertNotIn(jargon, page_text)
 
 
 @tagged("post_install", "-at_install")

@@ -45,6 +45,15 @@ class SecurityMixin(BankCollectEmulatorMixin):
             self._call(model, method, *args, **kwargs)
         self.assertIn(str(caught.exception), REFUSED)
 
+    def _sees_nothing(self, model, domain):
+        """Refused outright (no access to the model) or shown nothing (another company's)."""
+        try:
+            found = self._call(model, "search_read", domain, ["id"])
+        except JsonRpcException as error:
+            self.assertIn(str(error), REFUSED)
+        else:
+            self.assertEqual(found, [], f"{model} of another company is shown")
+
     def _tokens_readable(self):
         """Signup tokens the logged-in user finds in messages and mails."""
         found = [m["body"] for m in self._call("mail.message", "search_read", [("body", "ilike", "token=")], ["body"])]
@@ -185,6 +194,14 @@ class TestSecurityCompanies(SecurityMixin, HttpCase):
             company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)],
         )
         cls.billing = _user(cls.env, "bc_sec_billing_a", "base.group_user,account.group_account_invoice")
+        # Refused even the everyday collection: an employee without Invoicing rights, a portal
+        # user, and an Invoicing user of company B only.
+        cls.employee = _user(cls.env, "bc_sec_employee_a", "base.group_user")
+        cls.portal = _user(cls.env, "bc_sec_portal_a", "base.group_portal")
+        cls.billing_b = _user(
+            cls.env, "bc_sec_billing_b", "base.group_user,account.group_account_invoice",
+            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)],
+        )
 
     def setUp(self):
         super().setUp()
@@ -192,7 +209,8 @@ class TestSecurityCompanies(SecurityMixin, HttpCase):
         self.journal = self._make_journal("Banque Societe A", iban)
         self.item, accounts = self._add_item([{"name": "Compte", "type": "checking", "iban": iban}])
         self.env["bank.collect.provider"].search([("id", "=", self.provider.id)]).auto_generate = False
-        self.emulator.add_transactions(accounts["Compte"]["id"], transactions=[self._tx(10.0, 2), self._tx(-4.0, 1)])
+        self.remote_account_id = accounts["Compte"]["id"]
+        self.emulator.add_transactions(self.remote_account_id, transactions=[self._tx(10.0, 2), self._tx(-4.0, 1)])
         self._sync(self.journal)
         self.pending = self._staging(self.journal, state="pending")
         self.assertEqual(len(self.pending), 2)
@@ -237,12 +255,81 @@ class TestSecurityCompanies(SecurityMixin, HttpCase):
         self.assertFalse(self.emulator.connect_sessions, "no connect session opened for the attacker")
         self.assertFalse(self._sent_to(self.owner.email))
 
-    def test_attack_billing_user_runs_accountant_actions(self):
-        self._login(self.billing)
-        for method in ("action_bank_collect_sync", "action_bank_collect_generate", "action_bank_collect_attach",
-                       "action_bank_collect_send_reauth"):
-            self._refused("account.journal", method, [self.journal.id])
+    def test_attack_everyday_actions_without_invoicing_rights(self):
+        connection = self.journal.bank_collect_account_ids.connection_id
+        for intruder in (self.employee, self.portal, self.billing_b):
+            self._login(intruder)
+            for method in ("action_bank_collect_sync", "action_bank_collect_generate"):
+                self._refused("account.journal", method, [self.journal.id])
+            self._refused("bank.collect.transaction", "action_mark_reviewed", self.pending.ids)
+            self._refused("bank.collect.transaction", "read", self.pending.ids, ["label"])
+            for model in ("bank.collect.transaction", "bank.collect.issue", "bank.collect.log"):
+                self._sees_nothing(model, [("journal_id", "=", self.journal.id)])
+            self._refused("bank.collect.item", "action_renew", [connection.id])
+            for wizard in ("bank.collect.force", "bank.collect.pending.delete"):
+                try:
+                    wizard_id = self._call(wizard, "create", {"journal_id": self.journal.id, **self._dates()})
+                except JsonRpcException as error:
+                    self.assertIn(str(error), REFUSED)
+                else:
+                    method = "action_collect" if wizard == "bank.collect.force" else "action_delete"
+                    self._refused(wizard, method, [wizard_id])
         self._unchanged()
+        self.assertFalse(self.emulator.connect_sessions)
+        self.assertFalse(self.env["bank.collect.log"].search([
+            ("event", "=", "sync"), ("user_id", "in", (self.employee | self.portal | self.billing_b).ids)]))
+
+    def test_attack_billing_user_configures_the_collection(self):
+        """An Invoicing user collects, but linking, detaching, inviting, renewing a connection
+        and the aggregator's credentials stay with the administrators."""
+        self._login(self.billing)
+        for method in ("action_bank_collect_attach", "action_bank_collect_send_reauth", "action_bank_collect_detach"):
+            self._refused("account.journal", method, [self.journal.id])
+        connection = self.journal.bank_collect_account_ids.connection_id
+        self._refused("bank.collect.item", "action_renew", [connection.id])
+        self._refused("bank.collect.provider", "action_test_connection", [self.provider.id])
+        self._refused("bank.collect.provider", "read", [self.provider.id], ["client_secret"])
+        self._unchanged()
+        self.assertFalse(self._sent_to(self.owner.email))
+
+    def test_billing_user_does_the_everyday_collection(self):
+        """Invoicing users (account.group_account_invoice, what Community's user form offers)
+        run the collection of their company's journals, over JSON-RPC as the web client does."""
+        self._login(self.billing)
+        pending = self._call("bank.collect.transaction", "search_read",
+                             [("journal_id", "=", self.journal.id), ("state", "=", "pending")], ["label"])
+        self.assertEqual(len(pending), 2)
+        result = self._call("account.journal", "action_bank_collect_generate", [self.journal.id])
+        self.assertEqual(result["params"]["type"], "success", result)
+        self.assertEqual(len(self._lines(self.journal)), 2)
+        result = self._call("account.journal", "action_bank_collect_sync", [self.journal.id])
+        self.assertEqual(result["params"]["type"], "success", result)
+        self.assertTrue(self.env["bank.collect.log"].search([
+            ("event", "=", "sync"), ("user_id", "=", self.billing.id)]))
+        # Forced collection and the pending-delete wizard.
+        self.emulator.add_transactions(self.remote_account_id, transactions=[self._tx(3.0, 3)])
+        wizard_id = self._call("bank.collect.force", "create", {"journal_id": self.journal.id, **self._dates()})
+        result = self._call("bank.collect.force", "action_collect", [wizard_id])
+        self.assertEqual(result["params"]["type"], "success", result)
+        new = self._staging(self.journal, state="pending")
+        self.assertEqual(len(new), 1)
+        wizard_id = self._call("bank.collect.pending.delete", "create",
+                               {"journal_id": self.journal.id, "ignore_permanently": True, **self._dates()})
+        self._call("bank.collect.pending.delete", "action_delete", [wizard_id])
+        self.assertEqual(new.state, "ignored")
+        # The error report: an issue is read and resolved; a transaction to review is cleared.
+        self.journal._bank_collect_record_issue("bank_down", "Banque indisponible")
+        self.env["bank.collect.transaction"].browse(self.pending[0].id).sudo().to_review = True
+        self.env.flush_all()
+        issues = self._call("bank.collect.issue", "search_read", [("journal_id", "=", self.journal.id)], ["kind"])
+        self.assertEqual([issue["kind"] for issue in issues], ["bank_down"])
+        self._call("bank.collect.issue", "action_resolve", [issues[0]["id"]])
+        self._call("bank.collect.transaction", "action_mark_reviewed", [self.pending[0].id])
+        self.env.invalidate_all()
+        self.assertEqual(self.env["bank.collect.issue"].browse(issues[0]["id"]).state, "resolved")
+        self.assertFalse(self.pending[0].to_review)
+        self.assertTrue(self._call("bank.collect.log", "search_read", [("journal_id", "=", self.journal.id)],
+                                   ["event"]), "the connection log is readable")
 
 
 class WebhookSecurityMixin(SecurityMixin):

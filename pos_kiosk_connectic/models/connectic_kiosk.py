@@ -463,7 +463,11 @@ class ConnecticKiosk(models.Model):
         previous = KioskFile.search([("kiosk_id", "=", self.id), ("name", "=", name),
                                      ("sha256", "=", sha256), ("state", "=", "imported")], limit=1)
         if previous:
-            return KioskFile.create({**values, "state": "duplicate", "duplicate_of_id": previous.id})
+            # Archived without importing, and told like any other file: the group may be waiting
+            # for this night's receipts, and a kiosk sending a file twice is worth knowing.
+            kiosk_file = KioskFile.create({**values, "state": "duplicate", "duplicate_of_id": previous.id})
+            kiosk_file._notify_users()
+            return kiosk_file
         parsed = kiosk_files.parse_payments(data, self.entity_code, self.currency_id.name)
         errors = parsed.errors
         partner_by_line = {}

@@ -165,6 +165,19 @@ class TestKioskImport(KioskCase):
         self.assertEqual(self.server.list("archive"), ["payments_NANCY-01_20190810_220000.1.csv", NAME],
                          "nothing is overwritten nor deleted on the server")
 
+    def test_file_already_imported_is_notified(self):
+        """The README promises the group hears of a file found already imported, as of the others."""
+        self.drop(NAME, self.example_file())
+        self.import_now()
+        self.drop(NAME, self.example_file())
+        __, second = self.import_now()
+        self.assertEqual(second.state, "duplicate")
+        message = second.message_ids.filtered(lambda m: self.notified.partner_id in m.partner_ids)
+        self.assertEqual(len(message), 1)
+        self.assertIn("already imported", message.body)
+        self.assertIn(NAME, message.body)
+        self.assertTrue(message.notification_ids.filtered(lambda n: n.res_partner_id == self.notified.partner_id))
+
     def test_crash_between_commit_and_archive_move_does_not_import_twice(self):
         self.drop(NAME, self.example_file())
         self.kiosk.path_archive = "archive_gone"  # the move after the commit fails

@@ -5,3 +5,4 @@ from . import account_move
 from . import account_payment
 from . import res_partner
 from . import sepa_oneoff_form_attempt
+from . import ir_attachment

@@ -128,6 +128,20 @@ class TestSecurityAttacks(SepaOneoffCommon, HttpCase):
         self.assertEqual((mandate.iban, mandate.bic), (DEMO_IBAN, "AGRIFRPPXXX"))
         self.assertFalse(mandate.message_ids.tracking_value_ids)
 
+    def test_attack_signed_mandate_document_rewritten_or_deleted(self):
+        mandate = self._sepa_sign(amount=65.63)
+        evidence = self.env["ir.attachment"].search([("res_model", "=", mandate._name), ("res_id", "=", mandate.id)])
+        self.assertEqual(len(evidence), 1)
+        before = evidence.read(["name", "checksum", "res_model", "res_id"])
+        forged = self.env["ir.attachment"].create({"name": "forged.pdf", "raw": b"%PDF-1.4 forged"})
+        for login in ("so_sec_billing", "so_sec_manager"):
+            self._assert_refused(login, "ir.attachment", "write", evidence.ids, {"raw": "JVBERi0xLjQgZm9yZ2Vk"})
+            self._assert_refused(login, "ir.attachment", "write", evidence.ids, {"res_id": self.other_customer.id})
+            self._assert_refused(login, "ir.attachment", "unlink", evidence.ids)
+            self._assert_refused(login, "ir.attachment", "write", forged.ids,
+                                 {"res_model": mandate._name, "res_id": mandate.id})
+        self.assertEqual(evidence.read(["name", "checksum", "res_model", "res_id"]), before)
+
     def test_attack_signed_mandate_amount_rewrite_refused(self):
         mandate = self._sepa_sign(amount=65.63)
         signed = ["amount", "partner_id", "name", "collection_date", "signed_at", "signed_ip", "signed_user_agent",

@@ -16,3 +16,4 @@ from . import test_bridge_client
 from . import test_bridge_emulator
 from . import test_security
 from . import test_engine
+from . import test_first_collection_http

@@ -17,3 +17,4 @@ from . import test_bridge_emulator
 from . import test_security
 from . import test_engine
 from . import test_tour_accountant
+from . import test_first_collection_http

@@ -1,21 +1,60 @@
 """The attacks of the security review, each performed from the attacking role's seat (portal
 session or back-office user over JSON-RPC), each checked in the database to have changed nothing."""
 import html
+import os
 import re
-import threading
-import uuid
+import shutil
+import subprocess
+import sys
+import tempfile
 
+import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
-from odoo.service.model import retrying
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException, get_db_name
 from odoo.tools.misc import mute_logger
 
-from odoo.addons.sepa_oneoff_portal.models.sepa_oneoff_mandate import SepaOneoffRefused
-
 from .common import DEMO_IBAN, SepaOneoffCommon
 
+# One signature in its own process, as an HTTP worker runs it; prints its outcome.
+SIGN_SCRIPT = """
+import datetime
+import os
+import sys
+import time
+import uuid
+if os.environ.get("TEST_CLOCK_OFFSET"):  # the suite runs on a frozen clock: follow it
+    import freezegun
+    offset = datetime.timedelta(seconds=float(os.environ["TEST_CLOCK_OFFSET"]))
+    freezegun.freeze_time(datetime.datetime.utcnow() + offset, tick=True).start()
+import odoo
+from odoo import api
+from odoo.service.model import retrying
+odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=critical"])
+from odoo.addons.sepa_oneoff_portal.models.sepa_oneoff_mandate import SepaOneoffRefused
+uid, customer, barrier_dir, iban = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+registry = odoo.modules.registry.Registry(sys.argv[2])
+try:
+    with registry.cursor() as cr:
+        env = api.Environment(cr, uid, {})
+        seen = env.user.partner_id._sepa_oneoff_balance_due(env.company)
+        open(os.path.join(barrier_dir, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + 60
+        while len(os.listdir(barrier_dir)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        mandates = env["sepa.oneoff.mandate"].sudo()
+        values = {
+            "name": mandates._sepa_oneoff_new_reference(), "company_id": env.company.id, "partner_id": customer,
+            "lastname": "RACE", "firstname": "Debtor", "iban": iban, "bic": "AGRIFRPPXXX", "amount": seen,
+            "signed_ip": "127.0.0.1", "signed_user_id": uid, "request_token": uuid.uuid4().hex,
+        }
+        # Odoo's request handling: replayed on a fresh snapshot after a serialization failure
+        retrying(lambda: mandates._sepa_oneoff_sign(values), env)
+    print("OUTCOME signed")
+except SepaOneoffRefused as refused:
+    print("OUTCOME refused: " + refused.args[0])
+"""
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOKEN = re.compile(r'name="token" value="([0-9a-f]+)"')
 PASSWORDS = {
@@ -322,10 +361,14 @@ class TestSecurityAttacks(SepaOneoffCommon, HttpCase):
 class TestConcurrentSignatures(BaseCase):
     """Attack 5 for real: two transactions sign for the same customer at the same moment. HTTP
     tests share one cursor (requests are serialized), so this test runs the signature as the portal
-    controller does, in two threads with their own committed transactions, and removes its data."""
+    controller does, in two worker processes with their own committed transactions, and removes its
+    data. (Threads would not do: Odoo's own test runner holds the registry lock while tests run.)"""
 
     def test_attack_concurrent_signatures_exceed_balance_refused(self):
         registry = Registry(get_db_name())
+        leftover = self._leftover_fixture(registry)  # of a run killed before its clean-up
+        if leftover:
+            self._remove_fixture(registry, leftover)
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             income = env["account.account"].search([
@@ -346,37 +389,20 @@ class TestConcurrentSignatures(BaseCase):
             fixture = {"journal": journal.id, "customer": customer.id, "user": user.id, "invoice": invoice.id}
         self.addCleanup(self._remove_fixture, registry, fixture)
 
-        barrier = threading.Barrier(2, timeout=60)
-        outcomes = []
-
-        def sign():
-            try:
-                with registry.cursor() as cr:
-                    env = api.Environment(cr, fixture["user"], {})
-                    # both read the balance (and so take their snapshot) before either signs
-                    seen = env.user.partner_id._sepa_oneoff_balance_due(env.company)
-                    barrier.wait()
-                    mandates = env["sepa.oneoff.mandate"].sudo()  # as the portal controller does
-                    values = {
-                        "name": mandates._sepa_oneoff_new_reference(), "company_id": env.company.id,
-                        "partner_id": fixture["customer"], "lastname": "RACE", "firstname": "Debtor",
-                        "iban": DEMO_IBAN, "bic": "AGRIFRPPXXX", "amount": seen, "signed_ip": "127.0.0.1",
-                        "signed_user_id": fixture["user"], "request_token": uuid.uuid4().hex,
-                    }
-                    # Odoo's request handling: replayed on a fresh snapshot after a serialization failure
-                    retrying(lambda: mandates._sepa_oneoff_sign(values), env)
-                outcomes.append("signed")
-            except SepaOneoffRefused as refused:
-                outcomes.append(f"refused: {refused.args[0]}")
-            except Exception as error:  # any other failure is reported by the assertions below
-                outcomes.append(f"error: {error!r}")
-
-        threads = [threading.Thread(target=sign) for _n in range(2)]
-        with mute_logger("odoo.service.model"):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+        # Two worker processes, as two HTTP workers would be: both read the balance (and so take their
+        # snapshot) before either signs, then sign as the portal controller does.
+        barrier_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, barrier_dir)
+        odoo_root = os.path.dirname(os.path.dirname(odoo.__file__))
+        workers = [subprocess.Popen(
+            [sys.executable, "-c", SIGN_SCRIPT, odoo.tools.config.rcfile, get_db_name(), str(fixture["user"]),
+             str(fixture["customer"]), barrier_dir, DEMO_IBAN],
+            env={**os.environ, "PYTHONPATH": odoo_root}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ) for _n in range(2)]
+        outputs = [worker.communicate(timeout=180)[0] for worker in workers]
+        outcomes = [line.split("OUTCOME ", 1)[1] for output in outputs for line in output.splitlines()
+                    if line.startswith("OUTCOME ")]
+        self.assertEqual(len(outcomes), 2, outputs)
         self.assertEqual(sorted(outcomes)[0],
                          "refused: The amount cannot exceed your balance due (0.00\N{NO-BREAK SPACE}€).", outcomes)
         self.assertEqual(sorted(outcomes)[1], "signed", outcomes)
@@ -384,6 +410,17 @@ class TestConcurrentSignatures(BaseCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             mandates = env["sepa.oneoff.mandate"].search([("partner_id", "=", fixture["customer"])])
             self.assertEqual(mandates.mapped("amount"), [700.0])
+
+    @staticmethod
+    def _leftover_fixture(registry):
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            journal = env["account.journal"].search([("code", "=", "SECRC"), ("company_id", "=", env.company.id)])
+            if not journal:
+                return None
+            user = env["res.users"].with_context(active_test=False).search([("login", "=", "so_sec_race")])
+            invoice = env["account.move"].search([("journal_id", "=", journal.id)], limit=1)
+            return {"journal": journal.id, "customer": user.partner_id.id, "user": user.id, "invoice": invoice.id}
 
     @staticmethod
     def _remove_fixture(registry, fixture):

@@ -3,10 +3,11 @@ import uuid
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..sepa import bank, pain008
+from .sepa_oneoff_mandate import check_backoffice_access
 
 # fields of an exported debit that must not change any more (the bank has the file)
 _LOCKED_FIELDS = frozenset({"amount", "partner_id", "currency_id", "sepa_oneoff_mandate_id", "payment_type"})
@@ -70,15 +71,9 @@ class AccountPayment(models.Model):
             ))
 
     def _sepa_oneoff_check_backoffice_access(self, operation):
-        """Public actions that go on as superuser check first that the caller is a billing user
-        allowed on these very receipts, in the companies of the request."""
-        if self.env.su:
-            return
-        if not self.env.user.has_group("account.group_account_invoice"):
-            raise AccessError(self.env._("Only invoicing users can manage one-off direct debits."))
-        self.check_access(operation)
-        if self.company_id - self.env.companies:
-            raise AccessError(self.env._("These receipts belong to a company you are not working in."))
+        check_backoffice_access(
+            self, operation, self.env._("These receipts belong to a company you are not working in.")
+        )
 
     # ------------------------------------------------------------------ collection draft (SO-7)
     @api.model

@@ -21,6 +21,18 @@ SIGNED_FIELDS = frozenset({
 WORKFLOW_FIELDS = frozenset({"state", "payment_id"})
 
 
+def check_backoffice_access(records, operation, other_company_message):
+    """Public actions that go on as superuser check first that the caller is a billing user allowed
+    on these very records (mandates or receipts), in the companies of the request."""
+    if records.env.su:
+        return
+    if not records.env.user.has_group("account.group_account_invoice"):
+        raise AccessError(records.env._("Only invoicing users can manage one-off direct debits."))
+    records.check_access(operation)
+    if records.company_id - records.env.companies:
+        raise AccessError(other_company_message)
+
+
 class SepaOneoffRefused(ValidationError):
     """A new mandate refused by the rules of SO-3/SO-10; ``field`` is the form field the message
     belongs next to on the portal."""
@@ -163,15 +175,9 @@ class SepaOneoffMandate(models.Model):
         return True
 
     def _sepa_oneoff_check_backoffice_access(self, operation):
-        """Public actions that go on as superuser check first that the caller is a billing user
-        allowed on these very records, in the companies of the request."""
-        if self.env.su:
-            return
-        if not self.env.user.has_group("account.group_account_invoice"):
-            raise AccessError(self.env._("Only invoicing users can manage one-off direct debits."))
-        self.check_access(operation)
-        if self.company_id - self.env.companies:
-            raise AccessError(self.env._("These mandates belong to a company you are not working in."))
+        check_backoffice_access(
+            self, operation, self.env._("These mandates belong to a company you are not working in.")
+        )
 
     # ------------------------------------------------------------------ documents in the reader's language
     def _sepa_oneoff_tz(self):

@@ -137,6 +137,20 @@ def format_date(value):
     return value.isoformat()
 
 
+def _transaction_params(account_id, since, min_date, max_date, limit):
+    """Query of the transactions list: `since` bounds `updated_at`, the dates bound `date`."""
+    params = {"limit": min(int(limit), const.PAGE_LIMIT)}
+    if account_id is not None:
+        params["account_id"] = account_id
+    if since:
+        params["since"] = format_datetime(since)
+    if min_date:
+        params["min_date"] = format_date(min_date)
+    if max_date:
+        params["max_date"] = format_date(max_date)
+    return params
+
+
 class BridgeClient:
     """Bridge API v3 client for one application (client id + secret).
 
@@ -268,15 +282,7 @@ class BridgeClient:
         `since` bounds `updated_at` (datetime or Bridge timestamp string), `min_date`/`max_date`
         bound `date` (date or "YYYY-MM-DD").
         """
-        params = {"limit": min(int(limit), const.PAGE_LIMIT)}
-        if account_id is not None:
-            params["account_id"] = account_id
-        if since:
-            params["since"] = format_datetime(since)
-        if min_date:
-            params["min_date"] = format_date(min_date)
-        if max_date:
-            params["max_date"] = format_date(max_date)
+        params = _transaction_params(account_id, since, min_date, max_date, limit)
         return self._iter_pages(const.PATH_TRANSACTIONS, params, user_uuid=user_uuid)
 
     def transactions_page(self, user_uuid, *, account_id, cursor=None, since=None, min_date=None, max_date=None,
@@ -285,13 +291,7 @@ class BridgeClient:
         that keeps the cursor can resume after a crash where it stopped."""
         if cursor:
             return self._get_page(const.PATH_TRANSACTIONS, cursor, None, user_uuid=user_uuid)
-        params = {"limit": min(int(limit), const.PAGE_LIMIT), "account_id": account_id}
-        if since:
-            params["since"] = format_datetime(since)
-        if min_date:
-            params["min_date"] = format_date(min_date)
-        if max_date:
-            params["max_date"] = format_date(max_date)
+        params = _transaction_params(account_id, since, min_date, max_date, limit)
         return self._get_page(const.PATH_TRANSACTIONS, const.PATH_TRANSACTIONS, params, user_uuid=user_uuid)
 
     def get_transaction(self, user_uuid, transaction_id):

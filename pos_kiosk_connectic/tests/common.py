@@ -74,3 +74,11 @@ class KioskCase(TransactionCase):
 
     def kiosk_payments(self):
         return self.env["account.payment"].search([("connectic_kiosk_id", "=", self.kiosk.id)])
+
+    def post_invoice(self, partner, amount):
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": partner.id,
+            "invoice_line_ids": [(0, 0, {"name": "Loyer", "quantity": 1, "price_unit": amount, "tax_ids": []})],
+        })
+        invoice.action_post()
+        return invoice

@@ -7,14 +7,6 @@ from .common import KioskCase
 @tagged("post_install", "-at_install")
 class TestKioskExport(KioskCase):
 
-    def post_invoice(self, partner, amount):
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": partner.id,
-            "invoice_line_ids": [(0, 0, {"name": "Loyer", "quantity": 1, "price_unit": amount, "tax_ids": []})],
-        })
-        invoice.action_post()
-        return invoice
-
     def test_customers_file_uploaded_atomically_with_balances(self):
         self.post_invoice(self.mariton, 3000)
         self.post_invoice(self.mariton, 817.83)

@@ -71,14 +71,6 @@ class TestKioskSecurity(KioskCase, HttpCase):
             "model": model, "method": method, "args": list(args), "kwargs": kwargs,
         })
 
-    def post_invoice(self, partner, amount):
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": partner.id,
-            "invoice_line_ids": [(0, 0, {"name": "Loyer", "quantity": 1, "price_unit": amount, "tax_ids": []})],
-        })
-        invoice.action_post()
-        return invoice
-
     def kiosk_files(self, kiosk=None):
         self.env.invalidate_all()
         return self.env["connectic.kiosk.file"].search([("kiosk_id", "=", (kiosk or self.kiosk).id)], order="id")
